@@ -172,8 +172,10 @@ def _fix(err: dict) -> str:
 def _attach_locations(item: Any, doc: SourceDoc, path: tuple) -> None:
     """Give every Located model (and nested one) its file, line and per-field lines."""
     if isinstance(item, Located):
-        fields = {name: doc.lines[(*path, name)] for name in type(item).model_fields if (*path, name) in doc.lines}
-        item.locate(doc.file, doc.line_of(path), fields)
+        names = type(item).model_fields
+        fields = {name: doc.lines[(*path, name)] for name in names if (*path, name) in doc.lines}
+        texts = {name: doc.text_lines[(*path, name)] for name in names if (*path, name) in doc.text_lines}
+        item.locate(doc.file, doc.line_of(path), fields, texts)
         for name in type(item).model_fields:
             value = getattr(item, name)
             if isinstance(value, Located):

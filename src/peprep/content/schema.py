@@ -29,9 +29,10 @@ class Located(BaseModel):
     _file: Path = PrivateAttr(default=Path("?"))
     _line: int = PrivateAttr(default=1)
     _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _text_lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
-    def locate(self, file: Path, line: int, field_lines: dict[str, int]) -> None:
-        self._file, self._line, self._field_lines = file, line, field_lines
+    def locate(self, file: Path, line: int, field_lines: dict[str, int], text_lines: dict[str, int]) -> None:
+        self._file, self._line, self._field_lines, self._text_lines = file, line, field_lines, text_lines
 
     @property
     def file(self) -> Path:
@@ -39,6 +40,10 @@ class Located(BaseModel):
 
     def line(self, field: str | None = None) -> int:
         return self._field_lines.get(field, self._line) if field else self._line
+
+    def text_line(self, field: str) -> int:
+        """Line where the text of a string field begins (below the key for `|` block scalars)."""
+        return self._text_lines.get(field, self.line(field))
 
     def where(self, field: str | None = None) -> str:
         return f"{self._file}:{self.line(field)}"

@@ -29,6 +29,8 @@ class SourceDoc:
     file: Path
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    # Where a string value's text begins: the line after the key for block scalars (`|`, `>`).
+    text_lines: dict[Path_, int] = field(default_factory=dict)
 
     def line_of(self, path: Path_) -> int:
         """Line of the deepest known prefix of `path` (pydantic locs may point below a scalar)."""
@@ -44,17 +46,18 @@ def read_yaml(file: Path) -> SourceDoc:
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
-        data = None if node is None else _construct(loader, node, (), lines)
+        text_lines: dict[Path_, int] = {}
+        data = None if node is None else _construct(loader, node, (), lines, text_lines)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlSyntaxError(file, line, f"YAML syntax: {exc.problem or exc}") from None
     finally:
         loader.dispose()
-    return SourceDoc(file, data, lines)
+    return SourceDoc(file, data, lines, text_lines)
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, text_lines: dict) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -64,10 +67,12 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dic
                 raise yaml.MarkedYAMLError(
                     problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
                 )
-            out[key] = _construct(loader, value_node, (*path, key), lines)
+            out[key] = _construct(loader, value_node, (*path, key), lines, text_lines)
             # A key's own line is where an unknown or duplicate key should be reported.
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [_construct(loader, item, (*path, i), lines, text_lines) for i, item in enumerate(node.value)]
+    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+    text_lines[path] = node.start_mark.line + 1 + (1 if block else 0)
     return loader.construct_object(node, deep=True)
