@@ -81,3 +81,17 @@ def test_real_content_loads():
     content = load_content()
     assert content.chapter("why") is not None
     assert all(kp.id.startswith(f"{c.id}.") for c in content.chapters for kp in c.knowledge_points)
+
+
+def test_glossary_and_references_fragments_are_merged(tree):
+    tree.write("content/references/rope.yaml", "su2021:\n  title: RoFormer\n  authors: [Jianlin Su]\n  year: 2021\n")
+    tree.write("content/glossary/rope.yaml", "- zh: 外推\n  en: length extrapolation\n")
+    content = load_content(tree.content)
+    assert set(content.references) == {"vaswani2017", "su2021"}
+    assert "外推" in [t.zh for t in content.glossary]
+
+
+def test_a_reference_key_defined_twice_is_an_error(tree):
+    tree.write("content/references/dup.yaml", "vaswani2017:\n  title: again\n  authors: [A]\n  year: 2017\n")
+    _, problems = read_content(tree.content)
+    assert [(p.rule, p.file.name, p.line) for p in problems] == [("id-unique", "dup.yaml", 1)]

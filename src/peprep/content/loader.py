@@ -1,8 +1,8 @@
 """Load `content/` into the models of `peprep.content.schema`, collecting every structural problem.
 
 Layout (design.md):
-    content/references.yaml          key -> reference
-    content/glossary.yaml            list of terms
+    content/references.yaml          key -> reference (plus content/references/*.yaml)
+    content/glossary.yaml            list of terms (plus content/glossary/*.yaml)
     content/chapters/NN-slug/chapter.yaml      id, title, order, summary
     content/chapters/NN-slug/knowledge*.yaml   list of knowledge points (several files allowed)
     content/chapters/NN-slug/questions*.yaml   list of questions with their follow-ups
@@ -67,8 +67,15 @@ def read_content(root: Path) -> tuple[Content, list[Problem]]:
         problems.append(Problem(root, 1, "layout", "content folder not found", "pass --content DIR or set PEPREP_CONTENT"))
         return Content(root=root, chapters=[], glossary=[], references={}), problems
 
-    references = _load_references(root / "references.yaml", problems)
-    glossary = _load_list(root / "glossary.yaml", GlossaryTerm, problems)
+    references: dict[str, Reference] = {}
+    for file in _with_fragments(root, "references"):
+        for key, ref in _load_references(file, problems).items():
+            if key in references:
+                problems.append(Problem(ref.file, ref.line(), "id-unique",
+                                        f"reference key '{key}' is already defined at {references[key].where()}",
+                                        "keep one entry; cite it from every chapter"))
+            references.setdefault(key, ref)
+    glossary = [term for file in _with_fragments(root, "glossary") for term in _load_list(file, GlossaryTerm, problems)]
     chapters = [
         chapter
         for folder in sorted(p for p in (root / "chapters").glob("*") if p.is_dir())
@@ -76,6 +83,11 @@ def read_content(root: Path) -> tuple[Content, list[Problem]]:
     ]
     chapters.sort(key=lambda c: (c.meta.order, c.id))
     return Content(root=root, chapters=chapters, glossary=glossary, references=references), problems
+
+
+def _with_fragments(root: Path, name: str) -> list[Path]:
+    """`name.yaml` plus `name/*.yaml`: chapters add their own terms and papers in a file of their own."""
+    return [root / f"{name}.yaml", *sorted((root / name).glob("*.yaml"))]
 
 
 def _read(file: Path, problems: list[Problem]) -> SourceDoc | None:

@@ -12,9 +12,9 @@ from peprep.content.schema import Content
 @rule("banned-rendering", "no glossary-banned rendering (变压器, 代币, 绳索, …) appears in the content")
 def check_banned_rendering(content: Content) -> Iterable[Problem]:
     banned = {word: term for term in content.glossary for word in term.banned}
-    glossary_file = (content.root / "glossary.yaml").resolve()
+    glossary_files = {term.file.resolve() for term in content.glossary}
     for file in sorted(content.root.rglob("*.yaml")):
-        if file.resolve() == glossary_file:
+        if file.resolve() in glossary_files:
             continue  # the glossary lists the banned words on purpose
         for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
             for word, term in banned.items():
