@@ -1,41 +1,16 @@
-"""The `peprep` command: a thin face over the library (parse -> call -> render with rich)."""
+"""Content commands: serve, check, stats, search."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-app = typer.Typer(
-    help="位置编码面试通关 — study positional encoding in Transformers for interviews.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-console = Console()
-ContentOption = typer.Option(None, "--content", help="content folder (default: the repository's content/)")
-
-
-def _content_dir(content: Optional[Path]) -> Path:
-    from peprep.content import default_content_dir
-
-    return content or default_content_dir()
-
-
-def _load(content: Optional[Path]):
-    from peprep.content import ContentError, load_content
-
-    try:
-        return load_content(_content_dir(content))
-    except ContentError as exc:
-        console.print(f"[red]The content has problems[/red]; run `peprep check` for all of them.\n{escape(str(exc))}")
-        raise typer.Exit(1) from None
+from peprep.cli.app import ContentOption, app, console, content_dir as _content_dir, load as _load
 
 
 @app.command()
@@ -145,10 +120,3 @@ def _snippet_markup(snippet_html: str) -> str:
     text = escape(html.unescape(snippet_html.replace("<mark>", "\x00").replace("</mark>", "\x01")))
     return text.replace("\x00", "[bold yellow]").replace("\x01", "[/bold yellow]")
 
-
-def main() -> None:  # pragma: no cover - console entry point convenience
-    app(prog_name="peprep")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
