@@ -16,10 +16,13 @@ import pytest
 
 def import_timm_layers(*modules: str):
     """`import_timm_layers("pos_embed_sincos")` -> the module timm.layers.pos_embed_sincos, without torchvision."""
-    spec = importlib.util.find_spec("timm")
-    if spec is None:
-        pytest.fail("timm is not installed: run bin/setup (it installs timm --no-deps)")
-    root = os.path.dirname(spec.origin)
+    if "timm" in sys.modules:  # already registered (by us or another test module)
+        root = list(sys.modules["timm"].__path__)[0]
+    else:
+        spec = importlib.util.find_spec("timm")
+        if spec is None:
+            pytest.fail("timm is not installed: run bin/setup (it installs timm --no-deps)")
+        root = os.path.dirname(spec.origin)
     for name, path in (("timm", root), ("timm.layers", os.path.join(root, "layers"))):
         if name not in sys.modules:
             package = types.ModuleType(name)

@@ -19,4 +19,4 @@ def check_figure_exists(content: Content) -> Iterable[Problem]:
         if not path.is_relative_to(figures) or not path.is_file():
             yield Problem(kp.file, kp.line("figure"), "figure-exists",
                           f"figure '{kp.figure}' of {kp.id} is not a file under content/figures/",
-                          "regenerate the figures (python experiments/figures.py) or correct the name")
+                          "regenerate the figures (.venv/bin/python experiments/make_figures.py) or correct the name")
