@@ -115,6 +115,18 @@ def test_fixed_query_output_is_invariant_to_permuting_keys_and_values():
     )
 
 
+def test_cls_output_does_not_depend_on_where_cls_sits_without_pe():
+    # Claim: without a positional encoding "position 0" means nothing: moving [CLS] (token 0) to any
+    # other row, F(P X)_{pi^{-1}(0)} = F(X)_0, so its output is the same wherever it sits.
+    torch.manual_seed(18)
+    blocks, x = stack(2), torch.randn(B, T, C)
+    for where in (3, T - 1):
+        perm = torch.arange(T)
+        perm[[0, where]] = perm[[where, 0]]  # swap [CLS] with the token at `where`
+        with torch.no_grad():
+            torch.testing.assert_close(run(blocks, permuted(x, perm))[:, where], run(blocks, x)[:, 0])
+
+
 def test_cls_token_output_is_invariant_when_the_other_tokens_are_permuted():
     # Claim: a [CLS] token kept at position 0 sees the other tokens as a set: permuting tokens
     # 1..T-1 leaves the stack's output at position 0 unchanged (without a positional encoding).
@@ -257,6 +269,23 @@ def test_causal_uniform_average_variance_shrinks_like_one_over_t():
     assert (variance[1:] < variance[:-1]).all()
 
 
+def test_content_independent_causal_weights_give_variance_sum_of_squared_weights():
+    # Claim: if the causal weights alpha_tj do not depend on the values (here fixed by a content-free
+    # bias, W_Q = W_K = 0) and the values are i.i.d. with variance sigma^2 = 1, then
+    # Var(y_t) = sum_j alpha_tj^2 >= 1/(t+1) (Cauchy-Schwarz), with equality for uniform weights.
+    g = torch.Generator().manual_seed(21)
+    n_seq, t, c = 40_000, 10, 4
+    bias = torch.randn(t, t, generator=g)
+    x = torch.randn(n_seq, t, c, generator=g)
+    zero, eye = torch.zeros(c, c), torch.eye(c)
+    y = multi_head_self_attention(x, zero, zero, eye, eye, 1, causal=True, bias=bias)
+    alpha = bias.masked_fill(~torch.ones(t, t, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
+    expected = (alpha**2).sum(-1)
+    uniform = 1.0 / torch.arange(1, t + 1, dtype=torch.float64)
+    assert (expected[1:] > uniform[1:] + 1e-6).all()  # non-uniform rows: strictly above the bound
+    torch.testing.assert_close(y.var(dim=0).mean(dim=-1), expected, rtol=0.03, atol=0.0)
+
+
 # --- absolute vs relative ------------------------------------------------------------------------
 
 
@@ -291,6 +320,52 @@ def test_relative_bias_also_breaks_permutation_equivariance():
     bias = relative_bias(torch.randn(2 * T + 1), torch.arange(T), T)
     perm = torch.randperm(T)
     assert different(mhsa(permuted(x, perm), bias=bias), permuted(mhsa(x, bias=bias), perm))
+
+
+def test_row_constant_bias_keeps_equivariance():
+    # Claim: P B P^T = B is sufficient for MHSA(P X; B) = P MHSA(P X; B) but not necessary: softmax
+    # ignores a constant added to a row, so a bias that depends only on the row, B_ij = c_i, keeps
+    # equivariance although P B P^T != B.
+    torch.manual_seed(19)
+    x = torch.randn(B, T, C)
+    bias = torch.randn(T, 1).expand(T, T)  # B_ij = c_i
+    for _ in range(3):
+        perm = torch.randperm(T)
+        assert different(bias[perm][:, perm], bias)
+        torch.testing.assert_close(mhsa(permuted(x, perm), bias=bias), permuted(mhsa(x, bias=bias), perm))
+
+
+def test_symmetric_distance_bias_cannot_tell_a_sequence_from_its_reverse():
+    # Claim: a symmetric distance bias B_ij = -m_h |i - j| (ALiBi's form used bidirectionally) is kept
+    # by the reversal pi(t) = T-1-t, so an encoder with only this bias is still equivariant under
+    # reversal and cannot tell "猫 抓 老鼠" from "老鼠 抓 猫"; it does break other permutations, and a
+    # signed bias b(i - j) != b(j - i) (T5's bidirectional buckets) breaks the reversal too.
+    torch.manual_seed(20)
+    pos = torch.arange(T)
+    slopes = 2.0 ** -torch.arange(1, H + 1, dtype=torch.float64)
+    sym = -slopes[:, None, None] * (pos[:, None] - pos[None, :]).abs()  # (H, T, T)
+    rev = torch.arange(T - 1, -1, -1)
+    x = torch.randn(B, T, C)
+    torch.testing.assert_close(sym[:, rev][:, :, rev], sym)
+    torch.testing.assert_close(mhsa(permuted(x, rev), bias=sym), permuted(mhsa(x, bias=sym), rev))
+    blocks = stack(2)
+    with torch.no_grad():
+        def run_bias(z, bias):
+            for block in blocks:
+                z = block(z, bias=bias)
+            return z
+
+        torch.testing.assert_close(run_bias(permuted(x, rev), sym), permuted(run_bias(x, sym), rev))
+        swap = pos.clone()
+        swap[[0, 1]] = swap[[1, 0]]
+        assert different(run_bias(permuted(x, swap), sym), permuted(run_bias(x, sym), swap))
+        signed = relative_bias(torch.randn(2 * T + 1), pos, T)  # b(i - j) with b(k) != b(-k)
+        assert different(run_bias(permuted(x, rev), signed), permuted(run_bias(x, signed), rev))
+        # The two sentences: 3 tokens, one the reverse of the other, same pooled vector.
+        table = torch.randn(3, C)
+        a, b = embed([0, 1, 2], table), embed([2, 1, 0], table)
+        sym3 = sym[:, :3, :3]
+        torch.testing.assert_close(run_bias(a, sym3).mean(1), run_bias(b, sym3).mean(1))
 
 
 def test_concat_then_linear_equals_adding_a_projected_pe():
