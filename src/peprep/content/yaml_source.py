@@ -40,9 +40,13 @@ class SourceDoc:
         return 1
 
 
+# libyaml's loader keeps the same line marks and parses about 10x faster (server start-up budget).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(file: Path) -> SourceDoc:
     text = file.read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
@@ -57,7 +61,7 @@ def read_yaml(file: Path) -> SourceDoc:
     return SourceDoc(file, data, lines, text_lines)
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, text_lines: dict) -> Any:
+def _construct(loader, node: yaml.Node, path: Path_, lines: dict, text_lines: dict) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
