@@ -78,7 +78,7 @@ def decay_figure() -> None:
         axes[0].plot(dist[:257], curve[:257], color=color, lw=1.2, label=f"base = {base:g}")
         sparse = torch.unique(torch.logspace(0, math.log10(4096), 300, dtype=F64).round()).long()
         axes[1].plot(dist[sparse], curve[sparse], color=color, lw=0.9, label=f"base = {base:g}")
-    axes[0].set_title("0–256（RoFormer 图 2 的横轴范围）")
+    axes[0].set_title("0–256（苏剑林博客作图的范围，d=128）")
     axes[1].set_xscale("log")
     axes[1].set_title("1–4096，对数横轴：上界并不单调")
     for ax in axes:

@@ -37,13 +37,19 @@ def test_bf16_angle_error_at_8192():
     """At m = 8192 (d = 128, base 1e4): angles computed in bfloat16 (position and θ_i in bf16, as under
     autocast before transformers PR #29285) are off by up to ~3 rad — meaningless — while float32 angles
     (`angles`) are off by < 5e-4 rad. Rounding only θ_i to bf16 (a buffer cast to the model dtype,
-    transformers issue #29496), with an exact float32 position, is already off by > 1 rad."""
+    transformers issue #29496), with an exact float32 position, is just as bad (~3 rad): 8192 is exact in
+    bf16, so all of that error comes from θ_i's relative rounding error (at most the bf16 unit roundoff
+    2^-8 ≈ 0.39%; the largest among these 64 θ_i is 0.37%) times m: for θ_1 ≈ 0.87 (rounded by 0.14%) that
+    is already ~10 rad before reduction modulo 2π."""
     m, theta = 8192, inv_freq(128)
     bf16 = torch.tensor(float(m)).to(torch.bfloat16) * theta.to(torch.bfloat16)
     assert angle_error(bf16, m) > 2.0
     assert angle_error(angles(torch.tensor([m]), theta)[0], m) < 5e-4
     theta_rounded = theta.to(torch.bfloat16).to(torch.float32)
-    assert angle_error(torch.tensor(float(m)) * theta_rounded, m) > 1.0
+    assert angle_error(torch.tensor(float(m)) * theta_rounded, m) > 2.0
+    rel = (theta.to(torch.bfloat16).to(F64) / theta - 1).abs()
+    assert float(rel.max()) <= 2**-8 and float(rel.max()) > 2**-9  # unit roundoff of an 8-significant-bit format
+    assert 9.0 < m * float(theta[1] * rel[1]) < 11.0  # pair 1 alone: ~10 rad of raw angle error at m = 8192
     # already at m = 1000 the bf16 angles are wrong by radians
     assert angle_error(torch.tensor(1000.0).to(torch.bfloat16) * theta.to(torch.bfloat16), 1000) > 1.0
 
