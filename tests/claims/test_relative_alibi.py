@@ -116,6 +116,9 @@ def test_row_constant_form_loses_resolution_in_bfloat16():
     assert row_constant.unique().numel() < j.numel() // 2
     relative = (-m * (2009 - j)).to(torch.bfloat16)
     assert relative.unique().numel() == j.numel()
+    # 8 significant bits: in [512, 1024) neighbouring bfloat16 values are 4 apart.
+    grid = torch.arange(512, 1024, dtype=torch.float64)
+    assert (grid.to(torch.bfloat16).double().unique().diff() == 4).all()
 
 
 def test_alibi_attention_is_causal_and_needs_no_input_encoding():
