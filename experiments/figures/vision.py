@@ -1,0 +1,126 @@
+"""Figures for chapter 6 (vision), all computed with the tested code in peprep.encodings.
+
+Writes into content/figures/:
+- vision-sincos-similarity.png  ViT Figure 7 (centre) redrawn for the fixed 2-D sin-cos table: a 7×7 grid of
+                                tiles (ViT-L/32 at 224 has 7×7 patches, D = 1024); tile (r, c) shows the cosine
+                                similarity between patch (r, c) and every patch. Cited by vision.sincos-relative
+                                (tests/claims/test_vision_sincos.py::test_norm_is_constant_and_similarity_falls_with_distance).
+- vision-rope2d-score.png       score between a query at the centre of a 31×31 patch grid and the same vector as key
+                                at every patch (q = k = all ones, D = 64): axial base 100 (RoPE-ViT), axial base 10000,
+                                and RoPE-Mixed at its random initialisation. Cited by vision.rope-2d-axial and
+                                vision.rope-2d-mixed (tests/claims/test_vision_rope2d.py).
+- vision-mrope-ids.png          M-RoPE (t, h, w) ids of "5 text tokens, one 224×336 image (16×24 patches of 14 px,
+                                8×12 LLM tokens after the 2×2 merge), 4 text tokens", against the 1-D ids of the same
+                                prompt. Cited by vision.mrope-position-ids (tests/claims/test_vision_mrope.py).
+
+Usage: .venv/bin/python experiments/figures/vision.py   (about 3 s on a CPU; deterministic)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from peprep.encodings.mrope import Text, Vision, mrope_position_ids  # noqa: E402
+from peprep.encodings.rope_2d import axial_angles, init_mixed_frequencies, mixed_angles, score_map  # noqa: E402
+from peprep.encodings.sincos_2d import cosine_similarity_map, grid_coordinates, sincos_2d_grid  # noqa: E402
+
+FIGURES = Path(__file__).resolve().parents[2] / "content" / "figures"
+DPI = 110
+F64 = torch.float64
+
+plt.rcParams.update({
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
+    "axes.unicode_minus": False,
+    "font.size": 9,
+})
+
+
+def sincos_similarity() -> None:
+    n, d = 7, 1024
+    table = sincos_2d_grid(n, n, d, dtype=F64)
+    maps = [[cosine_similarity_map(table, n, n, query=r * n + c) for c in range(n)] for r in range(n)]
+    low = min(float(m.min()) for row in maps for m in row)  # most of the 256 frequencies are slow: all > 0.7
+    fig, axes = plt.subplots(n, n, figsize=(6.4, 6.0), layout="constrained")
+    for r in range(n):
+        for c in range(n):
+            im = axes[r, c].imshow(maps[r][c].numpy(), cmap="viridis", vmin=low, vmax=1.0, interpolation="nearest")
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+            if r == n - 1:
+                axes[r, c].set_xlabel(str(c + 1))
+            if c == 0:
+                axes[r, c].set_ylabel(str(r + 1))
+    fig.supxlabel("查询 patch 的列")
+    fig.supylabel("查询 patch 的行")
+    fig.suptitle("固定二维 sin-cos（D = 1024，7×7 网格）：每格是该 patch 与所有 patch 的余弦相似度")
+    fig.colorbar(im, ax=axes, shrink=0.6, label="余弦相似度")
+    fig.savefig(FIGURES / "vision-sincos-similarity.png", dpi=DPI)
+    plt.close(fig)
+
+
+def rope2d_scores() -> None:
+    n, d = 31, 64
+    rows, cols = grid_coordinates(n, n)
+    centre = (n // 2) * n + n // 2
+    ones = torch.ones(d, dtype=F64)
+    fx, fy = init_mixed_frequencies(d, 1, generator=torch.Generator().manual_seed(0))
+    panels = [
+        ("axial, base = 100（RoPE-ViT）", axial_angles(rows, cols, d, 100.0)),
+        ("axial, base = 10000", axial_angles(rows, cols, d, 10000.0)),
+        ("mixed（RoPE-Mixed 随机初始化）", mixed_angles(rows, cols, fx[0], fy[0])),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.4), layout="constrained")
+    for ax, (title, angles) in zip(axes, panels):
+        m = score_map(ones, ones, angles, centre, n, n) / d  # normalised: 1 at the query itself
+        im = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-1, vmax=1, extent=(-n // 2 - 0.5, n // 2 + 0.5, n // 2 + 0.5, -n // 2 - 0.5))
+        ax.set_title(title)
+        ax.set_xlabel("Δx（列偏移）")
+    axes[0].set_ylabel("Δy（行偏移）")
+    fig.colorbar(im, ax=axes, shrink=0.85, label="score / D（q = k = 全 1）")
+    fig.suptitle("二维 RoPE：中心 patch 的查询对各 patch 的分数只依赖 (Δy, Δx)；axial 是行项 + 列项（十字形），mixed 可以沿斜向")
+    fig.savefig(FIGURES / "vision-rope2d-score.png", dpi=DPI)
+    plt.close(fig)
+
+
+def mrope_ids() -> None:
+    segments = [Text(5), Vision((1, 16, 24)), Text(4)]
+    ids, delta = mrope_position_ids(segments)
+    length = ids.shape[1]
+    index = torch.arange(length)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 3.8), gridspec_kw={"width_ratios": [2.2, 1]}, layout="constrained")
+    ax1.axvspan(4.5, 4.5 + 96, color="0.92", label="图像 token（8×12）")
+    ax1.plot(index, index, color="0.5", ls=":", label="一维 RoPE：位置 = 序号")
+    for row, (name, style) in enumerate((("t", "-"), ("h", "--"), ("w", "-."))):
+        ax1.step(index, ids[row], where="mid", ls=style, label=f"M-RoPE {name}")
+    ax1.set_xlabel("token 序号")
+    ax1.set_ylabel("位置编号")
+    ax1.set_title(f"文本 5 + 图像 96 + 文本 4：M-RoPE 最大编号 {int(ids.max())}，一维为 {length - 1}（rope_delta = {delta}）")
+    ax1.legend(fontsize=7, loc="upper left")
+    h, w = 8, 12
+    img = ids[:, 5 : 5 + h * w]
+    ax2.imshow(torch.zeros(h, w), cmap="Greys", vmin=0, vmax=1)
+    for i in range(h):
+        for j in range(w):
+            t = i * w + j
+            ax2.text(j, i, f"{int(img[1, t])},{int(img[2, t])}", ha="center", va="center", fontsize=5.5)
+    ax2.set_xticks(range(w))
+    ax2.set_yticks(range(h))
+    ax2.set_xlabel("列（w 编号 = 5 + 列）")
+    ax2.set_ylabel("行（h 编号 = 5 + 行）")
+    ax2.set_title("图像 token 的 (h, w) 编号；t 恒为 5")
+    fig.savefig(FIGURES / "vision-mrope-ids.png", dpi=DPI)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    sincos_similarity()
+    rope2d_scores()
+    mrope_ids()
