@@ -150,3 +150,10 @@ def test_figure_exists(tree):
     tree.replace(K, "figure: ../../pyproject.toml", "figure: ok.png")
     tree.write("content/figures/ok.png", "png")
     assert problems(tree, "figure-exists") == []
+
+
+def test_bare_math(tree):
+    line = tree.replace(Q, "answer: 位置编码打破置换等变。", "answer: 位置编码打破置换等变，因为 b^{-2i/d} 随 i 变。")
+    assert_breaks(tree, "bare-math", Q, line, "b^{")
+    tree.replace(Q, "因为 b^{-2i/d} 随 i 变。", "因为 $b^{-2i/d}$ 随 `x^T` 变。")
+    assert problems(tree, "bare-math") == []

@@ -44,6 +44,7 @@ from peprep.content.rules import (  # noqa: E402,F401
     code_symbol,
     figures,
     banned,
+    bare_math,
     katex,
 )
 
