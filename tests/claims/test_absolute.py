@@ -62,7 +62,10 @@ def test_wavelength_range_paper():
         assert lam[-1].item() == pytest.approx(2 * math.pi * 10000 ** ((d - 2) / d), rel=1e-12)
         assert lam[-1].item() < 2 * math.pi * 10000
     # d = 512: the longest wavelength is ≈ 60 611 positions, 10000^(2/512) ≈ 1.0366 times short of 62 832.
-    assert sinusoidal_wavelengths(512)[-1].item() == pytest.approx(60611.477, rel=1e-6)
+    lam = sinusoidal_wavelengths(512)
+    assert lam[-1].item() == pytest.approx(60611.477, rel=1e-6)
+    assert (lam[1] / lam[0]).item() == pytest.approx(1.0366, abs=1e-4)
+    assert 2 * math.pi * 10000 == pytest.approx(62831.85, abs=0.01)
 
 
 def test_wavelengths_form_geometric_progression():
@@ -87,6 +90,9 @@ def test_base_sets_the_longest_wavelength():
         lam = sinusoidal_wavelengths(128, base, spacing="t2t")
         assert lam[0].item() == pytest.approx(2 * math.pi)
         assert lam[-1].item() == pytest.approx(2 * math.pi * base, rel=1e-12)
+        lam = sinusoidal_wavelengths(128, base)  # paper spacing: 2π·b^((d−2)/d), just short of b·2π
+        assert lam[0].item() == pytest.approx(2 * math.pi)
+        assert lam[-1].item() == pytest.approx(2 * math.pi * base ** (126 / 128), rel=1e-12)
 
 
 # --- layouts -------------------------------------------------------------------------------------
@@ -114,6 +120,13 @@ def test_spacings_are_different_encodings():
     assert paper[0] == t2t[0] == 1.0
     assert (paper[1:] - t2t[1:]).abs().min() > 0
     assert not torch.allclose(paper.sort().values, t2t.sort().values)
+    # Pair i: ω_t2t / ω_paper = 10000^(−i/((d/2)(d/2−1))); for d = 512 they differ by at most ≈ 3.5 %
+    # (at the lowest frequency), more for smaller d.
+    for d, worst in ((512, 0.0353), (64, 0.25)):
+        i = torch.arange(d // 2, dtype=F64)
+        ratio = sinusoidal_frequencies(d, spacing="t2t") / sinusoidal_frequencies(d)
+        torch.testing.assert_close(ratio, 10000 ** (-i / ((d / 2) * (d / 2 - 1))), rtol=1e-12, atol=0)
+        assert (1 - ratio).max().item() == pytest.approx(worst, abs=5e-3)
 
 
 # --- shift property ------------------------------------------------------------------------------
@@ -175,8 +188,11 @@ def test_dot_product_is_not_monotone():
     rises = (f[1:] > f[:-1]).nonzero().flatten()
     assert rises[0].item() == 43
     assert f[44] > f[43]
-    assert f.min() < -6.0
+    assert f.min().item() == pytest.approx(-6.45, abs=0.01) and f.argmin().item() == 3931
     assert f[1] > f[10] > f[100] > f[1000] > 0  # the coarse trend is a decay
+    expected = {1: 249.1, 10: 173.8, 100: 112.0, 1000: 45.0}  # the values quoted in the knowledge point
+    for k, value in expected.items():
+        assert f[k].item() == pytest.approx(value, abs=0.05)
 
 
 def test_adjacent_positions_are_nearest():
@@ -185,6 +201,7 @@ def test_adjacent_positions_are_nearest():
     f = sinusoidal_dot(torch.arange(1, 200_001, dtype=F64), 512)
     assert f.argmax().item() == 0  # offset 1
     assert (256 - f).min() > 6.0  # squared distance ≥ 12: every integer position is distinct
+    assert (2 * (256 - f[0])).item() == pytest.approx(13.8, abs=0.05)  # the nearest pair, at offset 1
 
 
 # --- norm and scaling ----------------------------------------------------------------------------
@@ -228,16 +245,18 @@ def test_dropout_acts_on_the_sum():
 
 def test_sin_only_has_no_linear_shift():
     # With only sin channels, sin(ω(p+k)) = sin(ωp)cos(ωk) + cos(ωp)sin(ωk) needs cos(ωp), which is not in
-    # the vector: the best linear map from [sin ω_i p]_i to [sin ω_i (p+k)]_i leaves a large residual,
-    # while the sin+cos encoding is mapped exactly (residual ~ 1e-13).
+    # the vector: the best linear map from [sin ω_i p]_i to [sin ω_i (p+k)]_i leaves a large residual
+    # (RMS ≈ 0.37 for d = 16, k = 5), while the sin+cos encoding is mapped exactly (RMS below 1e-13).
     d, k = 16, 5.0
     p = torch.arange(0, 2000, dtype=F64)
     full, full_k = sinusoidal_encoding(p, d), sinusoidal_encoding(p + k, d)
     sin_only, sin_only_k = full[:, 0::2], full_k[:, 0::2]
-    for x, y, small in ((full, full_k, True), (sin_only, sin_only_k, False)):
+    rms = []
+    for x, y in ((full, full_k), (sin_only, sin_only_k)):
         m = torch.linalg.lstsq(x, y).solution
-        rms = (x @ m - y).pow(2).mean().sqrt().item()
-        assert (rms < 1e-10) if small else (rms > 0.1)
+        rms.append((x @ m - y).pow(2).mean().sqrt().item())
+    assert rms[0] < 1e-13
+    assert 0.3 < rms[1] < 0.45
 
 
 def test_half_the_pairs_do_not_complete_a_period_in_training_length():
@@ -258,3 +277,33 @@ def test_low_frequency_channels_leave_their_training_range():
     assert outside.sum().item() == 205  # of 512 channels
     assert outside.nonzero()[0].item() == 284  # all of them belong to pairs i >= 142 (slow frequencies)
     assert not outside[:284].any()
+
+
+def test_whole_vector_is_periodic_only_for_tiny_d():
+    # Consecutive wavelengths differ by 10000^(2/d) = 10^(8/d), an integer only for d in {2, 4, 8}.
+    # For d = 8 the wavelengths are 2π, 20π, 200π, 2000π, so the whole vector has the real period 2000π;
+    # for d > 8 the ratio is irrational and there is no common period. Integer shifts never repeat for any d
+    # (the ω_0 = 1 pair alone forbids it), which is what "unique positions" means.
+    p = random_positions(50, seed=9)
+    torch.testing.assert_close(sinusoidal_encoding(p + 2000 * math.pi, 8), sinusoidal_encoding(p, 8),
+                               rtol=0, atol=1e-9)
+    lam = sinusoidal_wavelengths(16)
+    ratio = (lam[1] / lam[0]).item()
+    assert ratio == pytest.approx(10 ** 0.5, rel=1e-12)  # 10^(8/16) = √10, irrational
+    # ...but no integer shift (checked up to 20 000) brings even the d = 8 vector back onto itself.
+    shifts = torch.arange(1, 20001, dtype=F64)
+    dist_sq = 8 - 2 * sinusoidal_dot(shifts, 8)
+    assert dist_sq.min().item() > 0.01  # ≈ 0.035 at best
+
+
+def test_float32_phase_error_grows_with_position():
+    # Forming p·ω_i in float32 (the usual implementation) rounds the angle with unit roundoff 2^-24, so the
+    # worst phase error over the d/2 frequencies is of order p·2^-24: ≈ 2e-5 rad at p = 300, ≈ 6e-3 at 1e5.
+    d = 512
+    i = torch.arange(d // 2)
+    omega32 = torch.exp(-(2 * i.float() / d) * math.log(10000.0))
+    omega64 = sinusoidal_frequencies(d)
+    for p, expected in ((300.0, 2e-5), (1e5, 6e-3)):
+        err = ((torch.tensor(p) * omega32).double() - p * omega64).abs().max().item()
+        assert err == pytest.approx(expected, rel=0.25)
+        assert 0.5 < err / (p * 2.0**-24) < 2.0

@@ -65,6 +65,11 @@ def test_concatenation_then_linear_equals_sum_of_projections():
     x, p = torch.randn(t, d_x, generator=g, dtype=F64), torch.randn(t, d_p, generator=g, dtype=F64)
     w = torch.randn(d_x + d_p, d_out, generator=g, dtype=F64)
     torch.testing.assert_close(torch.cat([x, p], -1) @ w, x @ w[:d_x] + p @ w[d_x:], rtol=0, atol=1e-12)
+    # Concatenation is itself addition in the wider space, with token and position forced into
+    # orthogonal coordinate subspaces: [x; p] = [x; 0] + [0; p].
+    zeros_p, zeros_x = torch.zeros(t, d_p, dtype=F64), torch.zeros(t, d_x, dtype=F64)
+    torch.testing.assert_close(torch.cat([x, p], -1), torch.cat([x, zeros_p], -1) + torch.cat([zeros_x, p], -1))
+    assert (torch.cat([x, zeros_p], -1) * torch.cat([zeros_x, p], -1)).sum(-1).abs().max() == 0
     p_full = torch.randn(t, d_x, generator=g, dtype=F64)
     w_same = torch.randn(d_x, d_out, generator=g, dtype=F64)
     torch.testing.assert_close((x + p_full) @ w_same, torch.cat([x, p_full], -1) @ torch.cat([w_same, w_same]))
@@ -93,3 +98,39 @@ def test_orthogonal_subspaces_are_separable_after_addition():
     summed = tok + pos
     torch.testing.assert_close(summed @ basis_s @ basis_s.T, pos, rtol=0, atol=1e-12)
     torch.testing.assert_close(summed @ basis_t @ basis_t.T, tok, rtol=0, atol=1e-12)
+
+
+def test_only_rotation_commuting_blocks_give_relative_scores():
+    # Necessity: among all W (d×d), those that make PE(p)ᵀ W PE(p + k) independent of p for every k form
+    # exactly a d-dimensional subspace: block-diagonal W with a_i·I + b_i·J on each (sin, cos) pair.
+    # The score is linear in W, so we stack, for each basis matrix E_ab, its p-dependent part (score minus
+    # its mean over p) over several k, and compute the null space of that linear map.
+    d = 8
+    p = positions(400, seed=11)
+    ks = (-7.0, -1.0, 1.0, 2.5, 13.0, 150.0)
+    pe_p = sinusoidal_encoding(p, d)  # (400, d)
+    columns = []
+    for a in range(d):
+        for b in range(d):
+            parts = []
+            for k in ks:
+                s = pe_p[:, a] * sinusoidal_encoding(p + k, d)[:, b]
+                parts.append(s - s.mean())
+            columns.append(torch.cat(parts))
+    a_map = torch.stack(columns, 1)  # (samples, d·d): W ↦ p-dependent part of the score
+    _, sv, vh = torch.linalg.svd(a_map, full_matrices=True)
+    rank = int((sv > 1e-8 * sv[0]).sum())
+    assert rank == d * d - d  # null space of dimension d: two parameters per pair
+    assert sv[rank - 1] > 1.0 and (sv[rank:] < 1e-10).all()  # a clear gap, not a numerical accident
+    null = vh[rank:].T  # (d·d, d), orthonormal basis of the relative-only W's (flattened row-major)
+    j = torch.tensor([[0.0, 1.0], [-1.0, 0.0]], dtype=F64)
+    structured = []
+    for i in range(d // 2):
+        for block in (torch.eye(2, dtype=F64), j):
+            w = torch.zeros(d, d, dtype=F64)
+            w[2 * i:2 * i + 2, 2 * i:2 * i + 2] = block
+            structured.append(w.flatten())
+    s_mat = torch.stack(structured, 1)  # (d·d, d)
+    # The structured matrices lie in the null space, and span it (same dimension, full rank).
+    torch.testing.assert_close(null @ (null.T @ s_mat), s_mat, rtol=0, atol=1e-9)
+    assert torch.linalg.matrix_rank(s_mat).item() == d
