@@ -108,3 +108,13 @@ class ContentTree:
 @pytest.fixture
 def tree(tmp_path: Path) -> ContentTree:
     return ContentTree(tmp_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _progress_db_outside_home(tmp_path_factory):
+    """The practice pages and commands write progress (default: the user's data directory). Point every
+    test, and every server a test starts, at a throwaway file instead."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PEPREP_DB", str(tmp_path_factory.mktemp("progress") / "progress.sqlite3"))
+    yield
+    patch.undo()

@@ -15,16 +15,27 @@ from peprep.cli.app import ContentOption, app, console, content_dir as _content_
 
 @app.command()
 def serve(
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="port on 127.0.0.1"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="port to listen on"),
     content: Optional[Path] = ContentOption,
+    db: Optional[Path] = typer.Option(None, "--db", help="progress database for review / mock / progress "
+                                      "(default: $PEPREP_DB, else ~/.local/share/peprep/progress.sqlite3)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; anything but loopback needs --allow-remote"),
+    allow_remote: bool = typer.Option(False, "--allow-remote",
+                                      help="allow a non-loopback --host (prints a warning: there is no login)"),
 ) -> None:
-    """Start the web app at http://127.0.0.1:PORT (binds to loopback only).
+    """Start the web app at http://127.0.0.1:PORT (binds to loopback only unless --host ADDR --allow-remote).
 
     Example: peprep serve --port 8000
     """
+    from peprep.web.server import LOOPBACK
     from peprep.web.server import serve as run_server
 
-    run_server(port=port, content_dir=_content_dir(content))
+    if host not in LOOPBACK and not allow_remote:
+        console.print(f"[red]refusing to bind {escape(host)}[/red]: the app has no login, so anyone who can reach "
+                      "that address could read your answers and change your progress. Add --allow-remote if you "
+                      "mean it, or leave --host out to serve on 127.0.0.1.")
+        raise typer.Exit(2)
+    run_server(host=host, port=port, content_dir=_content_dir(content), db_path=db, allow_remote=allow_remote)
 
 
 @app.command()

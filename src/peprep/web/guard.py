@@ -4,7 +4,8 @@ A server on 127.0.0.1 is still reachable from any web page the user opens, so ev
 before it reaches a view:
 
 - Host must be loopback (127.0.0.1, localhost, [::1], any port): a foreign Host means a DNS-rebinding
-  page is talking to us -> 400.
+  page is talking to us -> 400. Only when `peprep serve --allow-remote` binds another address is that
+  address accepted too (any IP literal for 0.0.0.0 / ::): a DNS name still is not.
 - Unsafe methods (POST, PUT, PATCH, DELETE) must come from our own origin: `Sec-Fetch-Site` other
   than same-origin/none, or an Origin/Referer whose host differs from Host -> 403 (CSRF).
 - The URL (2 KiB) and body (64 KiB) are capped -> 414 / 413; a path with `..`, a backslash or a NUL
@@ -15,6 +16,7 @@ before it reaches a view:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from html import escape
@@ -25,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _LOOPBACK_HOST = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$", re.I)
+_HOST_AND_PORT = re.compile(r"^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")
 
 # KaTeX writes a few style *attributes* with setAttribute (\pmb, \fcolorbox, \oiint and other
 # SVG glyphs), which CSP would block; the fixture content has them and the browser test fails
@@ -61,14 +64,33 @@ _REFUSALS = {
 
 
 def is_loopback_host(host: str) -> bool:
-    return bool(_LOOPBACK_HOST.match(host))
+    return bool(_LOOPBACK_HOST.fullmatch(host))  # fullmatch: `$` alone would accept a trailing newline
 
 
-def refusal(scope: dict) -> tuple[int, str] | None:
+def is_allowed_host(host: str, remote_host: str | None = None) -> bool:
+    """Loopback, or the address the server was explicitly bound to (`remote_host`), with any port."""
+    if is_loopback_host(host):
+        return True
+    if remote_host is None:
+        return False
+    match = _HOST_AND_PORT.fullmatch(host)
+    if not match:
+        return False
+    name = match.group(1) or match.group(2)
+    if remote_host in ("0.0.0.0", "::"):
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+    return name.lower() == remote_host.strip("[]").lower()
+
+
+def refusal(scope: dict, remote_host: str | None = None) -> tuple[int, str] | None:
     """(status, reason) when the request must not reach the app, else None. Pure, for tests."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     host = headers.get("host", "")
-    if not is_loopback_host(host):
+    if not is_allowed_host(host, remote_host):
         return 400, "Host 头不是本机地址（127.0.0.1 / localhost / [::1]），请求被拒绝。"
     url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
     if url_bytes > MAX_URL_BYTES:
@@ -89,6 +111,10 @@ def _cross_origin(headers: dict[str, str], host: str) -> str | None:
     site = headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
         return f"跨站请求（Sec-Fetch-Site: {site}）被拒绝。"
+    if site == "same-origin":
+        # The browser itself vouches for the origin. Trust it over Origin: under our Referrer-Policy
+        # (no-referrer) Chromium sends `Origin: null` with a plain same-origin form POST.
+        return None
     for name in ("origin", "referer"):
         value = headers.get(name)
         if value is None:
@@ -102,27 +128,39 @@ def _cross_origin(headers: dict[str, str], host: str) -> str | None:
 class Guard:
     """ASGI middleware: refuse what `refusal` says, cap streamed bodies, add headers to every answer."""
 
-    def __init__(self, app):
+    def __init__(self, app, remote_host: str | None = None):
         self.app = app
+        self.remote_host = remote_host
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        if found := refusal(scope):
+        if found := refusal(scope, self.remote_host):
             return await plain_refusal(send, *found)
         received = 0
+        too_large = False  # set when a body without Content-Length grows past the cap
+        responded = False
 
         async def capped_receive():
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > MAX_BODY_BYTES:
+                too_large = True
                 raise BodyTooLarge
             return message
 
         async def send_with_headers(message):
+            nonlocal responded
+            if too_large and not responded:
+                # FastAPI turns any error while parsing a form into its own 400: drop that answer,
+                # the 413 below says what really happened.
+                return
             if message["type"] == "http.response.start":
+                responded = True
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS,
                                       (b"server-timing", f"app;dur={elapsed_ms:.2f}".encode())]
@@ -131,6 +169,8 @@ class Guard:
         try:
             await self.app(scope, capped_receive, send_with_headers)
         except BodyTooLarge:
+            pass
+        if too_large and not responded:
             await plain_refusal(send, 413, f"请求体超过 {MAX_BODY_BYTES // 1024} KiB。")
 
 
