@@ -4,8 +4,22 @@ One module per family, pure functions first and a thin `nn.Module` on top. Tenso
 once for all of them: (B, H, T, D) = batch, heads, sequence length, head dimension; model inputs
 are (B, T, C) with C = H·D.
 
-- `attention`: scaled dot-product (multi-head) self-attention with an optional causal mask and an
-  optional additive logit bias — the position-free core every encoding plugs into.
+Families, one module each (the chapter that explains them in brackets):
+
+- `attention` — scaled dot-product (multi-head) self-attention with an optional causal mask and an
+  optional additive logit bias: the position-free core every encoding plugs into [why]
+- `sinusoidal`, `learned` — absolute encodings added at the input [absolute]
+- `shaw`, `transformer_xl`, `t5_bias`, `deberta`, `tupe`, `alibi`, `kerple`, `sandwich`, `fire`,
+  `cope` — relative encodings and attention biases [relative]
+- `rope`, `xpos` — rotary position embedding (both pair layouts, complex form, partial rotary) and
+  its decayed variant [rope]; `rope_fast` — the same rotation in place, for speed [engineering]
+- `rope_scaling` — one registry of RoPE frequency variants: PI, NTK-aware, dynamic NTK, YaRN,
+  LongRoPE, Llama 3.1 [extrapolation]
+- `sincos_2d`, `vit_resample`, `swin_bias`, `rope_2d`, `mrope` — vision and multimodal [vision]
+- `position_ids` — position ids for padded, decoding and packed batches [engineering]
+
+Each module's docstring states its paper, formula and conventions, and a `Claims:` list naming the
+tests that prove them. Import the submodules directly (`from peprep.encodings.rope import …`).
 
 torch is imported here, so nothing on the web server's start-up path imports this package.
 """
