@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from peprep.content.problems import Problem
@@ -99,7 +100,32 @@ def _read(file: Path, problems: list[Problem]) -> SourceDoc | None:
         problems.append(Problem(file, exc.line, "yaml", exc.message, "fix the YAML syntax at this line"))
     except UnicodeDecodeError as exc:
         problems.append(Problem(file, 1, "yaml", f"not UTF-8: {exc}", "save the file as UTF-8"))
+    # Found by fuzzing (tests/reliability/test_fuzz_content.py): what else a damaged file raises.
+    except yaml.reader.ReaderError as exc:
+        problems.append(Problem(file, _line_at(file, exc.position), "yaml",
+                                f"character {exc.character!r} is not allowed in YAML ({exc.reason})",
+                                "delete it (usually a control character pasted from elsewhere)"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(file, 1, "yaml", f"YAML error: {exc}", "fix the YAML syntax"))
+    except RecursionError:
+        problems.append(Problem(file, 1, "yaml", "nested too deeply, or an alias (*name) refers to its own anchor",
+                                "flatten the structure; content files need no anchors or aliases"))
+    except TypeError as exc:  # a list or mapping used as a mapping key: `? [a, b]` or `{[1]: 2}`
+        problems.append(Problem(file, 1, "yaml", f"a mapping key must be a plain value ({exc})",
+                                "use a string as the key"))
+    except OSError as exc:
+        problems.append(Problem(file, 1, "layout", f"cannot read the file: {exc.strerror or exc}",
+                                "make it a readable file"))
     return None
+
+
+def _line_at(file: Path, position: int) -> int:
+    """1-based line of a character offset of the file's text (for errors that only give the offset)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return text.count("\n", 0, max(0, position)) + 1
 
 
 def _load_references(file: Path, problems: list[Problem]) -> dict[str, Reference]:

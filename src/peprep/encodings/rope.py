@@ -23,7 +23,7 @@ Angles m·θ_i are computed in float32 (or float64) whatever the dtype of q and 
 integer positions above 256 are not even representable (`angles`).
 
 Pure functions first; `RotaryEmbedding` is a thin module with a cos/sin cache on top. `apply_rotary`
-is the readable reference; a fused in-place variant can be added beside it with the same signature.
+is the readable reference; `rope_fast.apply_rotary_` is the fast in-place variant (same numbers, tested).
 
 Claims (each proved by a test):
 - the score depends only on m - n:            tests/claims/test_rope.py::test_score_depends_only_on_offset

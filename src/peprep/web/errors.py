@@ -1,12 +1,15 @@
 """Every error the app answers is an HTML page with a Chinese message and a way home.
 
 No stack trace ever reaches the client (design.md, Reliability): unknown ids are 404, bad query
-parameters 400, and anything unexpected a plain 500 page (the trace goes to the server log only).
+parameters 400, a progress file that cannot be used or written (disk full, read-only, damaged) a 503
+that names the file and what to do, and anything unexpected a plain 500 page (the trace goes to the
+server log only).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peprep.practice.store import StoreError
 from peprep.web.guard import SECURITY_HEADERS
 
 log = logging.getLogger("peprep.web")
@@ -25,6 +29,7 @@ TITLES = {
     405: "不支持的请求方法",
     413: "请求体太大",
     414: "网址太长",
+    422: "记录无法使用",
     500: "服务器内部错误",
     503: "暂时无法使用",
 }
@@ -56,6 +61,28 @@ def error_page(templates: Jinja2Templates, request: Request, status: int, messag
     )
 
 
+def progress_fault_message(exc: sqlite3.OperationalError, db_path: str) -> str:
+    text = str(exc).lower()
+    if "full" in text or "disk i/o" in text:
+        what = "磁盘已满或写入出错，这一步没有保存"
+        fix = "腾出磁盘空间后重试这一步"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        what = "文件或所在文件夹是只读的，这一步没有保存"
+        fix = "把它改成可写，或用 --db 指向另一个文件"
+    elif "locked" in text or "busy" in text:
+        what = "正被另一个程序占用"
+        fix = "稍后重试"
+    else:
+        what = f"出错了（{exc}）"
+        fix = "稍后重试；问题持续时用 --db 指向另一个文件"
+    return f"进度数据库 {db_path} {what}。之前保存的进度没有丢失。请{fix}。"
+
+
+def _db_path(request: Request) -> str:
+    practice = getattr(request.app.state, "practice", None)
+    return str(getattr(practice, "db_path", "（未知位置）"))
+
+
 def install(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError):
@@ -72,6 +99,17 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
         return error_page(templates, request, 400, "请求参数不合法。")
+
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError):
+        return error_page(templates, request, 503, f"进度数据库无法使用 — {exc}")
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _progress_file_fault(request: Request, exc: sqlite3.OperationalError):
+        # The progress file failed under a request (disk full, made read-only, locked): say which file
+        # and what to do. The transaction was rolled back, so what was saved before is intact.
+        log.exception("progress database error on %s", request.url.path)
+        return error_page(templates, request, 503, progress_fault_message(exc, _db_path(request)))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -27,7 +27,7 @@ MAX_BODY_BYTES = 64 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _LOOPBACK_HOST = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$", re.I)
-_HOST_AND_PORT = re.compile(r"^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")
+_HOST_AND_PORT = re.compile(r"(?:\[([0-9a-fA-F.]*:[0-9a-fA-F:.]*)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?")  # [IPv6] or name
 
 # KaTeX writes a few style *attributes* with setAttribute (\pmb, \fcolorbox, \oiint and other
 # SVG glyphs), which CSP would block; the fixture content has them and the browser test fails

@@ -8,6 +8,7 @@ Its error becomes a 503 page that says which file and what to do, on the practic
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from peprep.practice.mock import MockRunner
 from peprep.practice.review import ReviewFilter, ReviewSession
 from peprep.practice.scheduler import Clock, Scheduler, utc_now
 from peprep.practice.store import Store, StoreError, default_db_path
-from peprep.web.errors import PageError
+from peprep.web.errors import PageError, progress_fault_message
 
 
 class PracticeState:
@@ -40,6 +41,8 @@ class PracticeState:
                     self._store = Store(self.db_path)
                 except StoreError as exc:
                     raise PageError(503, f"进度数据库无法使用 — {exc}") from None
+                except sqlite3.OperationalError as exc:  # read-only folder, full disk: SQLite's own words
+                    raise PageError(503, progress_fault_message(exc, str(self.db_path))) from None
             return self._store
 
     def check(self) -> str | None:

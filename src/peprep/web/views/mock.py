@@ -15,11 +15,13 @@ and lands back on the session.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from peprep.practice.mock import DURATIONS, MockError, MockSession, key_points, mention_spans, scorecard
-from peprep.web.errors import bad_request, not_found
+from peprep.web.errors import PageError, bad_request, not_found
 from peprep.web.practice_state import practice_of
 from peprep.web.query import read_params
 from peprep.web.templating import render
@@ -36,9 +38,18 @@ def mock_home(request: Request):
     read_params(request, [])
     practice = practice_of(request)
     runner = practice.mock_runner()
-    saved = [(s, scorecard(practice.bank, MockSession.from_dict(s["data"]))) for s in runner.store.list_mocks()]
+    saved = [(s, card) for s in runner.store.list_mocks() if (card := _scorecard_or_none(practice.bank, s["data"]))]
     return _no_store(render(request, "mock.html", durations=DURATIONS, bank=practice.bank, saved=saved,
                             end_reasons=END_REASONS))
+
+
+def _scorecard_or_none(bank, data: dict):
+    """The scorecard of a saved session, or None when its record is damaged (say, a hand-edited import):
+    one bad record must not take the list of the others down."""
+    try:
+        return scorecard(bank, _restore(data))
+    except (PageError, KeyError, TypeError, ValueError, AttributeError, OverflowError):
+        return None
 
 
 @router.post("/mock/start")
@@ -59,9 +70,38 @@ def start(request: Request, minutes: int = Form(15), chapter: list[str] = Form([
 def _load(request: Request, session_id: str) -> MockSession:
     if len(session_id) > 64:
         raise not_found("模拟面试", session_id[:64])
-    session = practice_of(request).mock_runner().load(session_id)
-    if session is None:
+    data = practice_of(request).store.load_mock(session_id)
+    if data is None:
         raise not_found("模拟面试", session_id)
+    return _restore(data)
+
+
+DAMAGED = "这次模拟面试的记录已损坏（字段缺失或类型不对，可能来自手工改过的导入文件），无法打开；其余记录不受影响。"
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _restore(data: dict) -> MockSession:
+    """A saved session checked as deeply as the pages use it, else a 422 page saying the record is damaged."""
+    try:
+        session = MockSession.from_dict(data)
+        for turn in session.turns:
+            if not (isinstance(turn.item_id, str) and isinstance(turn.answer, str) and isinstance(turn.move, str)
+                    and isinstance(turn.asked_at, datetime) and (turn.answered_at is None or turn.seconds is not None)
+                    and (turn.score is None or isinstance(turn.score, (int, float)))
+                    and isinstance(turn.aloud, bool)
+                    and (turn.ticked is None or (isinstance(turn.ticked, list)
+                                                 and all(type(t) is int for t in turn.ticked)))):
+                raise TypeError("turn field of the wrong type")
+        if not (isinstance(session.id, str) and type(session.minutes) is int and 0 < session.minutes <= 24 * 60
+                and _strings(session.chapters) and _strings(session.queue)
+                and session.end_reason in (None, *END_REASONS)):
+            raise TypeError("session field of the wrong type")
+        session.deadline  # noqa: B018  (started_at + minutes must be a datetime)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise PageError(422, DAMAGED) from exc
     return session
 
 
