@@ -95,3 +95,12 @@ def test_a_reference_key_defined_twice_is_an_error(tree):
     tree.write("content/references/dup.yaml", "vaswani2017:\n  title: again\n  authors: [A]\n  year: 2017\n")
     _, problems = read_content(tree.content)
     assert [(p.rule, p.file.name, p.line) for p in problems] == [("id-unique", "dup.yaml", 1)]
+
+
+def test_yaml_aliases_are_refused_so_alias_bombs_cannot_expand(tree):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    tree.write("content/references.yaml", bomb)
+    _, problems = read_content(tree.content)
+    assert [(p.rule, p.line) for p in problems] == [("yaml", 1)]  # the anchored node
+    assert "aliases" in problems[0].message

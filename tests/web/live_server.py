@@ -6,6 +6,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,13 +24,17 @@ def live_server(content_dir: Path | None = None, timeout: float = 30.0):
     """Yield (base_url, seconds from process start to the first answered request)."""
     port = free_port()
     code = f"from peprep.web.server import serve; serve(port={port}, content_dir={str(content_dir) if content_dir else None!r})"
+    # The server's log goes to a file, not a pipe: nobody reads a pipe while tests run, and a full pipe
+    # (64 KiB of access log) would freeze the server.
+    log = tempfile.TemporaryFile()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stdout.read().decode(errors='replace')}")
+                log.seek(0)
+                raise RuntimeError(f"server exited: {log.read().decode(errors='replace')}")
             try:
                 httpx.get(base + "/", timeout=1.0)
                 break
@@ -45,3 +50,4 @@ def live_server(content_dir: Path | None = None, timeout: float = 30.0):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()

@@ -61,7 +61,15 @@ def read_yaml(file: Path) -> SourceDoc:
     return SourceDoc(file, data, lines, text_lines)
 
 
-def _construct(loader, node: yaml.Node, path: Path_, lines: dict, text_lines: dict) -> Any:
+def _construct(loader, node: yaml.Node, path: Path_, lines: dict, text_lines: dict, seen: set | None = None) -> Any:
+    # An anchor/alias (&a / *a) makes the composer reuse one node in several places. Content never
+    # needs that, and expanding nested aliases is exponential ("billion laughs"): refuse it.
+    seen = set() if seen is None else seen
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in seen:
+            raise yaml.MarkedYAMLError(problem="YAML anchors and aliases (&name / *name) are not allowed in content",
+                                       problem_mark=node.start_mark)
+        seen.add(id(node))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -71,12 +79,12 @@ def _construct(loader, node: yaml.Node, path: Path_, lines: dict, text_lines: di
                 raise yaml.MarkedYAMLError(
                     problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
                 )
-            out[key] = _construct(loader, value_node, (*path, key), lines, text_lines)
+            out[key] = _construct(loader, value_node, (*path, key), lines, text_lines, seen)
             # A key's own line is where an unknown or duplicate key should be reported.
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*path, i), lines, text_lines) for i, item in enumerate(node.value)]
+        return [_construct(loader, item, (*path, i), lines, text_lines, seen) for i, item in enumerate(node.value)]
     block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
     text_lines[path] = node.start_mark.line + 1 + (1 if block else 0)
     return loader.construct_object(node, deep=True)
