@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 from datetime import datetime, timezone
 
 import pytest
@@ -91,9 +90,6 @@ def test_files_that_are_not_exports_are_refused(app, client, tmp_path, text):
 
 
 @pytest.mark.parametrize("field,value", [("started_at", "not a time")])
-@pytest.mark.xfail(strict=True, reason="practice/transfer.py accepts any string as a session's started_at; "
-                   "Store.list_mocks then raises ValueError on every practice page (a 500). The importer "
-                   "should validate these times as it does review times — owner: the practice store.")
 def test_session_times_are_validated_on_import(content_dir, tmp_path, valid_export, field, value):
     from fastapi.testclient import TestClient
     from reliability_kit import BASE
@@ -104,15 +100,11 @@ def test_session_times_are_validated_on_import(content_dir, tmp_path, valid_expo
     data = copy.deepcopy(valid_export)
     data["mock_sessions"][0][field] = value
     count("imports: bad session times")
-    try_import(own, TestClient(own, base_url=BASE), tmp_path, data, "times")
+    assert try_import(own, TestClient(own, base_url=BASE), tmp_path, data, "times") == "refused"
 
 
-# Finite floats only: NaN / Infinity are the known failure below (test_non_finite_numbers_are_refused_on_import).
+# Finite floats only: NaN / Infinity are refused on import (test_non_finite_numbers_are_refused_on_import).
 @pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
-@pytest.mark.xfail(strict=True, raises=sqlite3.IntegrityError,
-                   reason="practice/transfer.py: json.loads accepts Infinity/NaN, import_progress writes them back, "
-                   "and SQLite's CHECK (json_valid(data)) raises IntegrityError instead of a TransferError (the "
-                   "transaction is rolled back: nothing is lost). Fix: parse_constant refusing them in read_import.")
 def test_non_finite_numbers_are_refused_on_import(app, client, tmp_path, valid_export, number):
     text = json.dumps(mutate(valid_export, "turn.answer", "PLACEHOLDER")).replace('"PLACEHOLDER"', number)
     count("imports: non-finite numbers")

@@ -104,10 +104,11 @@ def write_export(store: Store, file: Path, now: datetime) -> dict:
 def read_import(file: Path) -> ProgressFile:
     """Parse and validate an export file; a `TransferError` says what is wrong and where."""
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        # NaN/Infinity are not JSON: Python would accept them and SQLite's json_valid check would not.
+        raw = json.loads(file.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except OSError as exc:
         raise TransferError(f"cannot read {file}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # bad UTF-8, bad JSON, NaN/Infinity
         raise TransferError(f"{file} is not a JSON file ({exc})") from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise TransferError(f"{file} is not a peprep progress export (no \"format\": \"{FORMAT}\")")
@@ -118,10 +119,11 @@ def read_import(file: Path) -> ProgressFile:
         parsed = ProgressFile.model_validate(raw)
         for i, card in enumerate(parsed.cards):
             _check_card(card, i)
-        for review in parsed.reviews:
-            for moment in (review.reviewed_at, review.due_after):
-                if datetime.fromisoformat(moment).tzinfo is None:  # ValueError names a malformed value
-                    raise ValueError(f"{moment!r} has no timezone (exports store UTC times)")
+        moments = [m for r in parsed.reviews for m in (r.reviewed_at, r.due_after)]
+        moments += [m for s in parsed.mock_sessions for m in (s.started_at, s.updated_at)]
+        for moment in moments:
+            if datetime.fromisoformat(moment).tzinfo is None:  # ValueError names a malformed value
+                raise ValueError(f"{moment!r} has no timezone (exports store UTC times)")
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -129,6 +131,10 @@ def read_import(file: Path) -> ProgressFile:
     except ValueError as exc:
         raise TransferError(f"{file}: {exc}") from None
     return parsed
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _check_card(card: CardEntry, index: int) -> None:
