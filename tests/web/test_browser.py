@@ -16,10 +16,9 @@ from live_server import live_server
 from webclient import FIXTURE_CONTENT
 
 from peprep.content.loader import default_content_dir
+from peprep.export.pdf import CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; never a downloaded browser
 
 pytestmark = [
     pytest.mark.browser,

@@ -16,11 +16,10 @@ import pytest
 from live_server import live_server
 from webclient import FIXTURE_CONTENT
 
+from peprep.export.pdf import CHROMIUM_ARGS
 from peprep.practice.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; never a downloaded browser
 
 pytestmark = [
     pytest.mark.browser,
