@@ -101,3 +101,21 @@ def test_re_export_replaces_its_own_folder_but_never_a_foreign_one(export_tree, 
         export_markdown(export_tree.load(), foreign)
     assert [p.name for p in foreign.iterdir()] == ["mine.txt"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_html_in_content_is_inert_but_math_and_code_keep_their_angle_brackets(tree, tmp_path):
+    # `tree` is the small valid content tree of tests/conftest.py; put hostile HTML in a body and an answer.
+    knowledge = "content/chapters/01-why/knowledge.yaml"
+    tree.replace(knowledge, "RoPE 旋转 query 和 key。",
+                 "RoPE 旋转 query 和 key。<script>alert(1)</script> 当 $i<j$ 时，`a<b` 成立。")
+    tree.replace("content/chapters/01-why/questions.yaml", "answer: RoPE 旋转 query 和 key。",
+                 "answer: 'RoPE 旋转 query 和 key。<img src=x onerror=alert(1)>'")
+    from peprep.content import load_content
+
+    export_markdown(load_content(tree.content), tmp_path / "book")
+    text = (tmp_path / "book" / "01-why.md").read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;script>alert(1)&lt;/script>" in text and "&lt;img src=x" in text
+    assert "$i<j$" in text and "`a<b`" in text
+    html = MarkdownIt("commonmark").render(text)
+    assert HTMLParser(html).css("script, img[onerror]") == []

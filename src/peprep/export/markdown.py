@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+from peprep.content.markup import split_markup
 from peprep.content.schema import Asked, Chapter, Content, FollowUp, KnowledgePoint, Question
 from peprep.export.handbook import TITLE, Handbook, difficulty_text
 from peprep.export.output import (
@@ -32,9 +33,24 @@ def anchor(name: str) -> str:
     return f'<a name="{name}"></a>'
 
 
+def inert(text: str) -> str:
+    """Content Markdown with every `<` outside math and code escaped, so no HTML in it is live.
+
+    The web app renders content with raw HTML off; GitHub and Obsidian would render it, so the export
+    escapes it here (math such as $i<j$ and code keep their `<`).
+    """
+    prose = split_markup(text).prose  # same offsets as `text`, math and code blanked
+    return "".join("&lt;" if ch == "<" and prose[i] == "<" else ch for i, ch in enumerate(text))
+
+
+def block(text: str) -> str:
+    """A body, answer or derivation: stripped and inert."""
+    return inert(text.strip())
+
+
 def oneline(text: str) -> str:
-    """Headings, list items and link texts are one line in Markdown."""
-    return " ".join(text.split())
+    """Headings, list items and link texts are one line in Markdown (and inert)."""
+    return inert(" ".join(text.split()))
 
 
 def cell(text: str) -> str:
@@ -91,14 +107,14 @@ class MarkdownBook:
         return "\n".join(lines) + "\n"
 
     def knowledge_point(self, kp: KnowledgePoint, here: str) -> list[str]:
-        lines = [f"### {anchor(kp.id)}{self.book.number[kp.id]} {oneline(kp.title)}", "", kp.body.strip(), ""]
+        lines = [f"### {anchor(kp.id)}{self.book.number[kp.id]} {oneline(kp.title)}", "", block(kp.body), ""]
         if kp.formula:
             lines += ["$$", kp.formula.strip(), "$$", ""]
         if self.book.figure_path(kp):
             lines += [f"![{cell(kp.title)}](figures/{quote(kp.figure)})", "", f"*图 {self.book.number[kp.id]}：{kp.title}*", ""]
         if kp.misconception:
-            lines += [f"> **常见误区**：{' '.join(kp.misconception.wrong.split())}", ">",
-                      f"> **纠正**：{' '.join(kp.misconception.why.split())}", ""]
+            lines += [f"> **常见误区**：{oneline(kp.misconception.wrong)}", ">",
+                      f"> **纠正**：{oneline(kp.misconception.why)}", ""]
         if kp.refs:
             lines.append("参考文献：" + "，".join(f"[{key}](references.md#ref-{key})" for key in kp.refs) + "  ")
         if kp.code:
@@ -111,7 +127,7 @@ class MarkdownBook:
     def question(self, question: Question, here: str) -> list[str]:
         meta = [difficulty_text(question.difficulty)] + [f"`{t}`" for t in question.tags]
         lines = [f"### {anchor(question.id)}{self.book.number[question.id]} {oneline(question.question)}", "",
-                 " · ".join(meta), "", "**答案**", "", question.answer.strip(), "", "**要点**", ""]
+                 " · ".join(meta), "", "**答案**", "", block(question.answer), "", "**要点**", ""]
         lines += [f"- {oneline(point)}" for point in question.key_points]
         lines += ["", *self.grounding(question, here)]
         lines += self.followups(question, here, depth=1)
@@ -120,7 +136,7 @@ class MarkdownBook:
     def grounding(self, item: Asked, here: str) -> list[str]:
         lines = ["依据：" + "，".join(self.kp_link(kp_id, here) for kp_id in item.kp)]
         if item.basis == "derived" and item.derivation:
-            lines += ["", f"推导：{item.derivation.strip()}"]
+            lines += ["", f"推导：{block(item.derivation)}"]
         return lines + [""]
 
     def followups(self, item: Asked, here: str, depth: int) -> list[str]:
@@ -129,7 +145,7 @@ class MarkdownBook:
         for follow in item.followups:
             if isinstance(follow, FollowUp):
                 lines += [f"{level} {anchor(follow.full_id)}追问：{oneline(follow.question)}", "",
-                          follow.answer.strip(), ""]
+                          block(follow.answer), ""]
                 if follow.key_points:
                     lines += [f"- {oneline(point)}" for point in follow.key_points] + [""]
                 lines += self.grounding(follow, here)
