@@ -160,3 +160,21 @@ def test_the_database_defaults_to_peprep_db(tree, tmp_path, clock):
     result = runner.invoke(app, ["review", "--no-followups", "--content", str(tree.content)], input="\n3\nq\n",
                            env={"PEPREP_DB": str(db), "COLUMNS": "100"})
     assert result.exit_code == 0 and len(Store(db).reviews()) == 1
+
+
+def test_a_full_disk_mid_review_is_a_clear_message_and_keeps_what_was_saved(tree, db, clock, monkeypatch):
+    Store(db)  # created while the disk still has room
+    real = Store.record_review
+    calls = []
+
+    def full_after_first(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise __import__("sqlite3").OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "record_review", full_after_first)
+    result = run(tree, db, "review", input="\n3\n\n1\nq\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "database or disk is full" in result.output and "Everything saved before this point is kept" in result.output
+    assert [r.card_id for r in Store(db).reviews()] == ["why.q.need-pe"]

@@ -8,7 +8,9 @@ is already committed by then, so quitting loses nothing. Formulas are printed as
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
@@ -46,6 +48,26 @@ def _store(db: Optional[Path]) -> Store:
         raise typer.Exit(1) from None
 
 
+def store_faults(command):
+    """A disk that is full or read-only mid-session ends the command with a clear message, not a traceback.
+
+    Every rating already acknowledged is committed (`Store.write` is one transaction per rating), so the
+    message can say nothing saved was lost.
+    """
+
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (StoreError, sqlite3.OperationalError) as exc:
+            console.print(f"[red]cannot use the progress database: {escape(str(exc))}[/red]\n"
+                          "Everything saved before this point is kept. Free disk space or fix the file's "
+                          "permissions, or choose another file with --db FILE / PEPREP_DB.", soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return guarded
+
+
 def _ask(prompt: str) -> str:
     """One line of input; end of input or Ctrl-C count as `q`."""
     try:
@@ -71,6 +93,7 @@ def _show_answer(item: PracticeItem) -> None:
 
 
 @app.command()
+@store_faults
 def review(
     chapter: Optional[list[str]] = typer.Option(None, "--chapter", "-c", help="only this chapter id (repeatable)"),
     tag: Optional[list[str]] = typer.Option(None, "--tag", "-t", help="only questions with this tag (repeatable)"),
@@ -146,6 +169,7 @@ def _check_chapters(bank: Bank, chapters: list[str]) -> None:
 
 
 @app.command()
+@store_faults
 def mock(
     minutes: int = typer.Option(15, "--minutes", "-m", help="length of the interview: 15, 30 or 45"),
     chapter: Optional[list[str]] = typer.Option(None, "--chapter", "-c", help="only this chapter id (repeatable)"),
@@ -297,6 +321,7 @@ app.add_typer(progress_app, name="progress")
 
 
 @progress_app.callback(invoke_without_command=True)
+@store_faults
 def progress(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
@@ -357,6 +382,7 @@ def progress_export(
 
 
 @progress_app.command("import")
+@store_faults
 def progress_import(
     file: Path = typer.Argument(..., help="JSON file written by peprep progress export"),
     db: Optional[Path] = DbOption,
