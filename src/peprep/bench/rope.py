@@ -4,8 +4,9 @@ Competitors, each given precomputed tables for the same angles m·θ_j (float32,
 each in the layout it is written for (the two layouts are the same map up to a fixed permutation of
 channels; the check below converts back before comparing):
 
-- peprep: `rope_fast.apply_rotary_qk_` with a `RotaryTable`, rotating in place (interleaved layout,
-  one complex multiply); the half-layout fast path is timed too and reported in the details.
+- peprep: `rope_fast.apply_rotary_qk_` with a `RotaryTable`, rotating in place (interleaved layout),
+  on its default backend: the compiled kernel where it builds, else blocked torch ops. The half-layout
+  fast path and the torch-only backend are timed too and reported in the details.
 - transformers: `models.llama.modeling_llama.apply_rotary_pos_emb(q, k, cos, sin)` with cos/sin
   (1, T, D) in q's dtype, as `LlamaRotaryEmbedding` returns them (half layout).
 - rotary-embedding-torch: `apply_rotary_emb(freqs, t)` on q and on k, freqs (T, D) float32, as
@@ -33,6 +34,7 @@ DTYPES = ("float32", "bfloat16")
 # bfloat16 units in the last place (transformers does its arithmetic in bfloat16 with bfloat16 cos/sin).
 TOLERANCE = {"float32": 1e-6, "bfloat16": 2**-6}
 OURS, HALF = "peprep (fast, interleaved, in place)", "peprep (fast, half layout, in place)"
+TORCH_PATH = "peprep (torch ops only, interleaved, in place)"
 HF, RET, COPY = "transformers", "rotary-embedding-torch", "copy (warm buffers, q+k bytes)"
 
 
@@ -73,6 +75,8 @@ def run_case(case: Case, *, rounds: int, max_seconds: float) -> list[Result]:
         "copy GB/s": copy,
         "half layout ms": ms[HALF],
         "half layout GB/s": gbps[HALF],
+        "torch path ms": ms[TORCH_PATH],
+        "backend": fixture.backend,
         "rounds": len(samples[OURS]),
         "max relative error vs reference": errors,
     }
@@ -92,7 +96,7 @@ class _Fixture:
         import torch
 
         from peprep.encodings.rope import angles, cos_sin, half_from_interleaved_index, inv_freq
-        from peprep.encodings.rope_fast import RotaryTable
+        from peprep.encodings.rope_fast import RotaryTable, backend_in_use
 
         self.case = case
         self.dtype = getattr(torch, case.dtype)
@@ -112,6 +116,7 @@ class _Fixture:
         self.bytes_moved = 2 * 2 * self.q_half.numel() * self.q_half.element_size()
         self.copy_src = torch.ones(2 * self.q_half.numel(), dtype=self.dtype)
         self.copy_dst = torch.zeros_like(self.copy_src)
+        self.backend = backend_in_use(self.dtype)
 
     def competitors(self) -> dict:
         from rotary_embedding_torch import apply_rotary_emb
@@ -121,11 +126,13 @@ class _Fixture:
 
         # Ours rotates in place: its own copies, rotated again every round (a rotation keeps norms,
         # so values stay O(1) and no denormals appear).
-        qi, ki, qh, kh = (t.clone() for t in (self.q_inter, self.k_inter, self.q_half, self.k_half))
+        qi, ki, qt, kt = (t.clone() for t in (self.q_inter, self.k_inter, self.q_inter, self.k_inter))
+        qh, kh = self.q_half.clone(), self.k_half.clone()
         return {
             COPY: lambda: self.copy_dst.copy_(self.copy_src),
             OURS: lambda: apply_rotary_qk_(qi, ki, self.table_inter),
             HALF: lambda: apply_rotary_qk_(qh, kh, self.table_half),
+            TORCH_PATH: lambda: apply_rotary_qk_(qt, kt, self.table_inter, backend="torch"),
             HF: lambda: apply_rotary_pos_emb(self.q_half, self.k_half, self.hf_cos, self.hf_sin),
             RET: lambda: (apply_rotary_emb(self.ret_freqs, self.q_inter), apply_rotary_emb(self.ret_freqs, self.k_inter)),
         }
@@ -145,6 +152,8 @@ class _Fixture:
         outputs = {
             OURS: [t[..., back] for t in apply_rotary_qk_(self.q_inter.clone(), self.k_inter.clone(), self.table_inter)],
             HALF: apply_rotary_qk_(self.q_half.clone(), self.k_half.clone(), self.table_half),
+            TORCH_PATH: [t[..., back] for t in apply_rotary_qk_(self.q_inter.clone(), self.k_inter.clone(),
+                                                               self.table_inter, backend="torch")],
             HF: apply_rotary_pos_emb(self.q_half, self.k_half, self.hf_cos, self.hf_sin),
             RET: [apply_rotary_emb(self.ret_freqs, t)[..., back] for t in (self.q_inter, self.k_inter)],
         }
@@ -167,6 +176,7 @@ def profile_peers(shape: tuple[int, int, int, int] = (1, 32, 4096, 128), dtype: 
     One call of each under torch.profiler (after a warm-up call), on one thread: the profiler records
     the ops of the calling thread, and the fast path would otherwise run half its blocks on another.
     The peers' tables show the full-size temporaries of `rotate_half` (neg, cat) and of x·cos + rot·sin.
+    The compiled kernel is left out: it is one C loop, in which the profiler sees no ATen op.
     """
     import torch
     from torch.profiler import ProfilerActivity, profile
@@ -175,7 +185,7 @@ def profile_peers(shape: tuple[int, int, int, int] = (1, 32, 4096, 128), dtype: 
     report: dict[str, list[dict]] = {}
     threads = torch.get_num_threads()
     for name, call in fixture.competitors().items():
-        if name == COPY:
+        if name == COPY or (name in (OURS, HALF) and fixture.backend.startswith("native")):
             continue
         torch.set_num_threads(1)
         try:

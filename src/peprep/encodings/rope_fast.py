@@ -8,7 +8,15 @@ layouts, all dtypes, partial rotary, per-sequence positions) and is what `peprep
 Where the peers' time goes (torch.profiler, `peprep.bench.rope.profile_peers`, in benchmarks/RESULTS.md):
 every call allocates fresh full-size tensors — `rotate_half` makes a negation and a `cat`, then x·cos,
 rot·sin and their sum are three more (about 4.5× the bytes of q and k for transformers) — and each is
-streamed through memory and page-faulted in by the kernel. Here instead:
+streamed through memory and page-faulted in by the kernel. Here q and k are rotated where they are,
+reading and writing each once, on one of two backends (`backend=`; "auto" picks the first that applies):
+
+- "native": the compiled kernel `rope_kernel.c` (`rope_native` builds it with the machine's C compiler
+  on first use): each pair is loaded, widened, rotated in float32 and rounded in registers — bit for
+  bit the reference's numbers, in float32 and bfloat16. Calls are tiles of a few rows × a few dozen
+  positions, so the table rows a tile reads serve every head from L1; `torch.get_num_threads()` Python
+  threads take tiles from a shared list (ctypes releases the GIL during each call).
+- "torch": blocked torch ops, for float16 and float64, and wherever no C compiler is found:
 
 1. Precompute once per sequence length a compact table (`RotaryTable`): e^{i m θ_j} as complex numbers
    (T, R/2) for the interleaved layout, cos/sin (T, R/2) for the half layout — shared by every batch
@@ -27,13 +35,14 @@ streamed through memory and page-faulted in by the kernel. Here instead:
    per-block Python calls in two threads ran *slower* than one thread (the GIL changed hands after
    every 5 µs op); foreach groups in two threads ran 1.6-1.9× faster than one.
 
-Why bfloat16 stays below float32 in GB/s: torch has no bfloat16 complex type, so a block costs three
-ops (widen, multiply, round) instead of one, and the widen and round are where its memory traffic is.
+On the torch path bfloat16 stays well below float32 in GB/s: torch has no bfloat16 complex type, so a
+block costs three ops (widen, multiply, round) instead of one — the gap the native kernel closes.
 
-Tolerance (tests/encodings/test_rope_fast.py): float32 within 2e-6 of the reference for |x| = O(1)
-(a complex multiply rounds a·c − b·s in a different order); bfloat16/float16 within one unit in the
-last place of the output dtype (both round a float32 result once; the two float32 results differ by
-float32 round-off, which can move a value across a rounding boundary).
+Tolerance (tests/encodings/test_rope_fast.py): the native kernel equals the reference exactly. The
+torch path: float32 within 2e-6 of the reference for |x| = O(1) (a complex multiply rounds a·c − b·s in
+a different order); bfloat16/float16 within one unit in the last place of the output dtype (both round
+a float32 result once; the two float32 results differ by float32 round-off, which can move a value
+across a rounding boundary).
 """
 
 from __future__ import annotations
@@ -41,18 +50,26 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 import torch
 from torch import Tensor
 
+from peprep.encodings import rope_native
 from peprep.encodings.rope import LAYOUTS, Layout, angles, inv_freq
+
+Backend = Literal["auto", "native", "torch"]
+BACKENDS = ("auto", "native", "torch")
 
 # Just under ATen's GRAIN_SIZE (32768 elements), so every op of a block runs serially on the thread
 # that calls it; 128 KB of float32, so a block and its scratch stay in the core's L2 between ops.
 BLOCK_ELEMENTS = 32767
 GROUP_BLOCKS = 4  # blocks per foreach call: 512 KB of float32 scratch per thread, in its L2 (8 measured slower)
 MIN_BLOCKS_PER_THREAD = 8  # below this, handing blocks to a thread costs more than it saves
+# Positions per call of the compiled kernel: ~256 KB of float32, so a call's ctypes overhead (µs) is
+# under 1% of its work and two threads still get dozens of chunks each to balance.
+NATIVE_CHUNK_ELEMENTS = 1 << 16
+NATIVE_TABLE_TILE_BYTES = 1 << 15  # the cos and sin rows one call of the kernel reads: within L1 (48 KB)
 
 
 @dataclass(frozen=True)
@@ -102,13 +119,15 @@ class RotaryTable:
 
 def apply_rotary_(
     x: Tensor, table: RotaryTable | Tensor, sin: Tensor | None = None, *, layout: Layout | None = None,
-    out: Tensor | None = None,
+    out: Tensor | None = None, backend: Backend = "auto",
 ) -> Tensor:
     """RoPE on the first R channels of x (B, H, T, D) in place — or into `out`, leaving x untouched.
 
     Same numbers as `rope.apply_rotary(x, cos, sin, layout=...)`. Pass a `RotaryTable` (fast: built
     once per length), or the reference's cos and sin with `layout` (the table is built per call).
     Per-sequence tables (B, T, ·) rotate batch row b with table b. Returns the rotated tensor.
+    `backend`: "native" (the compiled kernel), "torch" (blocked torch ops), or "auto" (native where
+    it loads and covers the dtype, else torch).
     """
     if not isinstance(table, RotaryTable):
         if sin is None:
@@ -117,6 +136,11 @@ def apply_rotary_(
     elif layout is not None and layout != table.layout:
         raise ValueError(f"the table is for the {table.layout!r} layout, not {layout!r}")
     _check(x, table, out)
+    native = _native_kernel(x.dtype, table, backend)
+    if native is not None:
+        dest = x if out is None else out.copy_(x)  # the kernel rotates in place, so rotate the copy
+        _run(_native_chunks(dest, table, native), _call_each, group=1)
+        return dest
     dest = x if out is None else out
     if out is not None and table.rotary_dim < x.shape[-1]:
         out[..., table.rotary_dim:].copy_(x[..., table.rotary_dim:])  # pass-through channels
@@ -125,15 +149,77 @@ def apply_rotary_(
     return dest
 
 
-def apply_rotary_qk_(q: Tensor, k: Tensor, table: RotaryTable) -> tuple[Tensor, Tensor]:
+def apply_rotary_qk_(q: Tensor, k: Tensor, table: RotaryTable, *, backend: Backend = "auto") -> tuple[Tensor, Tensor]:
     """Rotate q and k in place with one table, in one pass of the thread pool."""
     _check(q, table, None)
     _check(k, table, None)
     if q.dtype != k.dtype:
         raise ValueError(f"q and k must have one dtype, got {q.dtype} and {k.dtype}")
+    native = _native_kernel(q.dtype, table, backend)
+    if native is not None:
+        _run([*_native_chunks(q, table, native), *_native_chunks(k, table, native)], _call_each, group=1)
+        return q, k
     kernel, blocks = _plan(q.dtype, table)
     _run([*blocks(q, q), *blocks(k, k)], kernel)
     return q, k
+
+
+def backend_in_use(dtype: torch.dtype, layout: Layout = "interleaved") -> str:
+    """Which path `backend="auto"` takes for this dtype and layout, and why: for reports."""
+    table = RotaryTable.from_positions(torch.arange(1), 2, layout=layout)
+    if _native_kernel(dtype, table, "auto") is not None:
+        return f"native ({rope_native.reason()})"
+    if str(dtype).removeprefix("torch.") not in rope_native.DTYPES:
+        return f"torch (the compiled kernel does not cover {dtype})"
+    return f"torch ({rope_native.reason()})"
+
+
+# --- the compiled kernel ----------------------------------------------------------------------------
+
+
+def _native_kernel(dtype: torch.dtype, table: RotaryTable, backend: Backend):
+    """The compiled function for this call, or None for the torch path."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "torch":
+        return None
+    fn = None
+    if table.cos.dtype == torch.float32 and table.cos.is_contiguous() and table.sin.is_contiguous():
+        fn = rope_native.kernel(table.layout, str(dtype).removeprefix("torch."))
+    if fn is None and backend == "native":
+        if table.cos.dtype != torch.float32:
+            raise ValueError(f"the compiled kernel takes a float32 table, not {table.cos.dtype}")
+        raise RuntimeError(f"the compiled RoPE kernel is not available for {dtype}: {rope_native.reason()}")
+    return fn
+
+
+def _native_chunks(x: Tensor, table: RotaryTable, fn) -> list[tuple]:
+    """Argument tuples for `fn`: tiles of a few rows (b·H + h) × NATIVE_TABLE_TILE_BYTES of positions.
+
+    Every row reads the same table, so a tile reads its table rows from memory once and from L1 for
+    its other rows; consecutive tiles share their positions, so the next few rows find them in L2.
+    Walking each row over all of T instead streams the whole table once per head — for bfloat16 twice
+    the bytes of x itself (8 bytes of cos and sin per 4-byte pair): measured 1.1-1.3× slower here.
+    The kernel uses x's own strides, so any (B, H, T, D) view with a unit channel stride works as it is.
+    """
+    batch, heads, length, channels = x.shape
+    sb, sh, st, _ = x.stride()
+    half = table.rotary_dim // 2
+    table_sb = length * half if table.cos.ndim == 3 else 0
+    rows = batch * heads
+    t_tile = min(length, max(1, NATIVE_TABLE_TILE_BYTES // (2 * 4 * half)))  # float32 cos and sin
+    rows_per_tile = min(rows, max(1, NATIVE_CHUNK_ELEMENTS // (t_tile * channels)))
+    head = (fn, x.data_ptr(), heads, sb, sh, st, table.cos.data_ptr(), table.sin.data_ptr(), table_sb, half)
+    return [
+        (*head, r0, min(r0 + rows_per_tile, rows), t0, min(t0 + t_tile, length))
+        for t0 in range(0, length, t_tile)
+        for r0 in range(0, rows, rows_per_tile)
+    ]
+
+
+def _call_each(group: list[tuple]) -> None:
+    for fn, *args in group:
+        fn(*args)  # ctypes releases the GIL for the call
 
 
 def _check(x: Tensor, table: RotaryTable, out: Tensor | None) -> None:
@@ -298,13 +384,13 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _run(blocks: list, kernel: Callable[[list], None]) -> None:
-    """Apply `kernel` to groups of GROUP_BLOCKS blocks on `torch.get_num_threads()` threads (the caller
+def _run(blocks: list, kernel: Callable[[list], None], group: int = GROUP_BLOCKS) -> None:
+    """Apply `kernel` to groups of `group` blocks on `torch.get_num_threads()` threads (the caller
     is one of them). Threads pull groups from one shared iterator (`next` on a list iterator is atomic
     under the GIL), so a thread that the OS deschedules simply takes fewer groups.
     """
-    groups = [blocks[i:i + GROUP_BLOCKS] for i in range(0, len(blocks), GROUP_BLOCKS)]
-    workers = min(torch.get_num_threads(), len(blocks) // MIN_BLOCKS_PER_THREAD)
+    groups = [blocks[i:i + group] for i in range(0, len(blocks), group)]
+    workers = min(torch.get_num_threads(), len(groups) * group // MIN_BLOCKS_PER_THREAD)
     if workers <= 1:
         for group in groups:
             kernel(group)
