@@ -121,6 +121,11 @@ def test_banned_rendering(tree):
     assert_breaks(tree, "banned-rendering", K, line, "绳索")
 
 
+def test_control_character(tree):
+    line = tree.replace(K, "RoPE 旋转 query 和 key。", "RoPE 旋转 query 和 key：$\\cos\theta$。")  # a lost backslash
+    assert_breaks(tree, "control-character", K, line, "a tab at column")
+
+
 def test_reference_known(tree):
     line = tree.replace(K, "refs: [vaswani2017]", "refs: [vaswani2071]")
     assert_breaks(tree, "reference-known", K, line, "vaswani2071")

@@ -44,6 +44,7 @@ from peprep.content.rules import (  # noqa: E402,F401
     code_symbol,
     figures,
     banned,
+    control_chars,
     bare_math,
     katex,
 )
