@@ -20,29 +20,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from peprep.encodings.sinusoidal import (  # noqa: E402
+from peprep.encodings.sinusoidal import (
     sinusoidal_dot,
     sinusoidal_encoding,
     sinusoidal_table,
     sinusoidal_wavelengths,
 )
+from peprep.figure_style import pyplot
+
+plt = pyplot(font_size=9)
 
 FIGURES = Path(__file__).resolve().parents[2] / "content" / "figures"
 DPI = 110
 F64 = torch.float64
-
-plt.rcParams.update({
-    "font.family": "sans-serif",
-    "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
-    "axes.unicode_minus": False,
-    "font.size": 9,
-})
 
 
 def heatmap() -> None:

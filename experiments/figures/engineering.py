@@ -19,20 +19,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from peprep.encodings.alibi import alibi_bias
+from peprep.encodings.attention import causal_mask
+from peprep.encodings.position_ids import packed_causal_mask, packed_position_ids
+from peprep.encodings.rope import angles, cos_sin, inv_freq
+from peprep.encodings.sinusoidal import sinusoidal_table
+from peprep.figure_style import pyplot
 
-from peprep.encodings.alibi import alibi_bias  # noqa: E402
-from peprep.encodings.attention import causal_mask  # noqa: E402
-from peprep.encodings.position_ids import packed_causal_mask, packed_position_ids  # noqa: E402
-from peprep.encodings.rope import angles, cos_sin, inv_freq  # noqa: E402
-from peprep.encodings.sinusoidal import sinusoidal_table  # noqa: E402
+plt = pyplot(font_size=10)
 
 OUT = Path(__file__).resolve().parents[2] / "content" / "figures"
-plt.rcParams.update({"font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 10})
 
 
 def save(fig, name: str) -> None:

@@ -20,14 +20,10 @@ import json
 import math
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from peprep.encodings.rope import inv_freq  # noqa: E402
-from peprep.encodings.rope_scaling import (  # noqa: E402
+from peprep.encodings.rope import inv_freq
+from peprep.encodings.rope_scaling import (
     Llama3Scaling,
     LinearScaling,
     NTKAwareScaling,
@@ -37,12 +33,14 @@ from peprep.encodings.rope_scaling import (  # noqa: E402
     rope_frequencies,
     self_extend_positions,
 )
-from peprep.lab.plots import _save, plot_extrapolation  # noqa: E402
+from peprep.figure_style import pyplot
+from peprep.lab.plots import _save, plot_extrapolation
+
+plt = pyplot(font_size=9)
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "content" / "figures"
 RESULTS = ROOT / "content" / "lab" / "extrapolation-results.json"
-plt.rcParams.update({"font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 9})
 
 
 def lab_figure() -> None:

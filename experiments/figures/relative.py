@@ -18,24 +18,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from peprep.encodings.alibi import alibi_bias, alibi_slopes
+from peprep.encodings.fire import fire_normalised_distance
+from peprep.encodings.kerple import kerple_log_bias, kerple_power_bias
+from peprep.encodings.sandwich import sandwich_bias
+from peprep.encodings.shaw import skew
+from peprep.encodings.t5_bias import relative_position_bucket
+from peprep.encodings.transformer_xl import sinusoid_relative, xl_terms_explicit
+from peprep.figure_style import pyplot
 
-from peprep.encodings.alibi import alibi_bias, alibi_slopes  # noqa: E402
-from peprep.encodings.fire import fire_normalised_distance  # noqa: E402
-from peprep.encodings.kerple import kerple_log_bias, kerple_power_bias  # noqa: E402
-from peprep.encodings.sandwich import sandwich_bias  # noqa: E402
-from peprep.encodings.shaw import skew  # noqa: E402
-from peprep.encodings.t5_bias import relative_position_bucket  # noqa: E402
-from peprep.encodings.transformer_xl import sinusoid_relative, xl_terms_explicit  # noqa: E402
+plt = pyplot(font_size=10)
 
 OUT = Path(__file__).resolve().parents[2] / "content" / "figures"
-plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "DejaVu Sans"]
-plt.rcParams["axes.unicode_minus"] = False
 DPI = 110
 
 

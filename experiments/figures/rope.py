@@ -21,18 +21,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from peprep.encodings.rope import decay_bound, inv_freq, similar_key_score, wavelengths
+from peprep.figure_style import pyplot
 
-from peprep.encodings.rope import decay_bound, inv_freq, similar_key_score, wavelengths  # noqa: E402
+plt = pyplot(font_size=10)
 
 OUT = Path(__file__).resolve().parents[2] / "content" / "figures"
 D = 128
 F64 = torch.float64
-plt.rcParams.update({"font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 10})
 
 
 def save(fig, name: str) -> None:

@@ -20,26 +20,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from peprep.encodings.mrope import Text, Vision, mrope_position_ids
+from peprep.encodings.rope_2d import axial_angles, init_mixed_frequencies, mixed_angles, score_map
+from peprep.encodings.sincos_2d import cosine_similarity_map, grid_coordinates, sincos_2d_grid
+from peprep.figure_style import pyplot
 
-from peprep.encodings.mrope import Text, Vision, mrope_position_ids  # noqa: E402
-from peprep.encodings.rope_2d import axial_angles, init_mixed_frequencies, mixed_angles, score_map  # noqa: E402
-from peprep.encodings.sincos_2d import cosine_similarity_map, grid_coordinates, sincos_2d_grid  # noqa: E402
+plt = pyplot(font_size=9)
 
 FIGURES = Path(__file__).resolve().parents[2] / "content" / "figures"
 DPI = 110
 F64 = torch.float64
-
-plt.rcParams.update({
-    "font.family": "sans-serif",
-    "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
-    "axes.unicode_minus": False,
-    "font.size": 9,
-})
 
 
 def sincos_similarity() -> None:

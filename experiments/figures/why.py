@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from peprep.encodings.attention import multi_head_self_attention
+from peprep.figure_style import pyplot
 
-from peprep.encodings.attention import multi_head_self_attention  # noqa: E402
+plt = pyplot(font_size=10)
 
 OUT = Path(__file__).resolve().parents[2] / "content" / "figures" / "why-implicit-position-signals.png"
 T = 32
@@ -61,8 +60,6 @@ def constant_through_convs(padding_mode: str, n_layers: int = 4, length: int = T
 
 
 def main() -> None:
-    plt.rcParams["font.family"] = ["Noto Sans CJK SC", "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
     t = torch.arange(T)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 

@@ -189,6 +189,13 @@ def test_errors_are_clear():
         apply_rotary_(torch.zeros(1, 1, 10, 8), table, backend="cuda")
     with pytest.raises(RuntimeError, match="not available for torch.float16"):
         apply_rotary_(torch.zeros(1, 1, 10, 8, dtype=torch.float16), table, backend="native")
+    with pytest.raises(ValueError, match="CPU tensors, not meta"):  # a raw pointer it cannot read
+        apply_rotary_(torch.zeros(1, 1, 10, 8, device="meta"), table, backend="native")
+    with pytest.raises(ValueError, match="contiguous float32 table"):
+        apply_rotary_(torch.zeros(1, 1, 10, 8), RotaryTable.from_angles(torch.zeros(10, 4, dtype=torch.float64)),
+                      backend="native")
+    with pytest.raises(ValueError, match="differ in shape"):
+        apply_rotary_(torch.zeros(1, 1, 10, 8), RotaryTable("interleaved", table.cos, table.sin[:5], table.rot))
 
 
 # --- the compiled kernel: building, caching, falling back -------------------------------------------

@@ -136,7 +136,7 @@ def apply_rotary_(
     elif layout is not None and layout != table.layout:
         raise ValueError(f"the table is for the {table.layout!r} layout, not {layout!r}")
     _check(x, table, out)
-    native = _native_kernel(x.dtype, table, backend)
+    native = _native_kernel(x, table, backend)
     if native is not None:
         dest = x if out is None else out.copy_(x)  # the kernel rotates in place, so rotate the copy
         _run(_native_chunks(dest, table, native), _call_each, group=1)
@@ -150,12 +150,12 @@ def apply_rotary_(
 
 
 def apply_rotary_qk_(q: Tensor, k: Tensor, table: RotaryTable, *, backend: Backend = "auto") -> tuple[Tensor, Tensor]:
-    """Rotate q and k in place with one table, in one pass of the thread pool."""
+    """Rotate q and k in place with one table, in one pass of the thread pool (q and k must not overlap)."""
     _check(q, table, None)
     _check(k, table, None)
     if q.dtype != k.dtype:
         raise ValueError(f"q and k must have one dtype, got {q.dtype} and {k.dtype}")
-    native = _native_kernel(q.dtype, table, backend)
+    native = _native_kernel(q, table, backend)
     if native is not None:
         _run([*_native_chunks(q, table, native), *_native_chunks(k, table, native)], _call_each, group=1)
         return q, k
@@ -167,7 +167,7 @@ def apply_rotary_qk_(q: Tensor, k: Tensor, table: RotaryTable, *, backend: Backe
 def backend_in_use(dtype: torch.dtype, layout: Layout = "interleaved") -> str:
     """Which path `backend="auto"` takes for this dtype and layout, and why: for reports."""
     table = RotaryTable.from_positions(torch.arange(1), 2, layout=layout)
-    if _native_kernel(dtype, table, "auto") is not None:
+    if _native_kernel(torch.empty(0, dtype=dtype), table, "auto") is not None:
         return f"native ({rope_native.reason()})"
     if str(dtype).removeprefix("torch.") not in rope_native.DTYPES:
         return f"torch (the compiled kernel does not cover {dtype})"
@@ -177,19 +177,25 @@ def backend_in_use(dtype: torch.dtype, layout: Layout = "interleaved") -> str:
 # --- the compiled kernel ----------------------------------------------------------------------------
 
 
-def _native_kernel(dtype: torch.dtype, table: RotaryTable, backend: Backend):
-    """The compiled function for this call, or None for the torch path."""
+def _native_kernel(x: Tensor, table: RotaryTable, backend: Backend):
+    """The compiled function for this call, or None for the torch path.
+
+    The kernel reads raw pointers, so it is only handed what it can read: tensors in CPU memory and a
+    contiguous float32 table (anything else takes the torch path, or is refused with backend="native").
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "torch":
         return None
-    fn = None
-    if table.cos.dtype == torch.float32 and table.cos.is_contiguous() and table.sin.is_contiguous():
-        fn = rope_native.kernel(table.layout, str(dtype).removeprefix("torch."))
+    on_cpu = x.device.type == "cpu" and table.cos.device.type == "cpu" and table.sin.device.type == "cpu"
+    readable = table.cos.dtype == torch.float32 and table.cos.is_contiguous() and table.sin.is_contiguous()
+    fn = rope_native.kernel(table.layout, str(x.dtype).removeprefix("torch.")) if on_cpu and readable else None
     if fn is None and backend == "native":
-        if table.cos.dtype != torch.float32:
-            raise ValueError(f"the compiled kernel takes a float32 table, not {table.cos.dtype}")
-        raise RuntimeError(f"the compiled RoPE kernel is not available for {dtype}: {rope_native.reason()}")
+        if not on_cpu:
+            raise ValueError(f"the compiled kernel works on CPU tensors, not {x.device.type}")
+        if not readable:
+            raise ValueError(f"the compiled kernel takes a contiguous float32 table, not {table.cos.dtype}")
+        raise RuntimeError(f"the compiled RoPE kernel is not available for {x.dtype}: {rope_native.reason()}")
     return fn
 
 
@@ -231,6 +237,8 @@ def _check(x: Tensor, table: RotaryTable, out: Tensor | None) -> None:
         raise ValueError(f"the table covers {table.rotary_dim} channels but x has {x.shape[-1]}")
     if x.stride(-1) != 1 or any(st % 2 for st in x.stride()[:-1]):
         raise ValueError("x must have unit stride in its last axis (call .contiguous() first)")
+    if table.sin.shape != table.cos.shape:
+        raise ValueError(f"the table's cos {tuple(table.cos.shape)} and sin {tuple(table.sin.shape)} differ in shape")
     if table.cos.shape[-2] != x.shape[-2]:
         raise ValueError(f"the table has {table.cos.shape[-2]} positions but x has T={x.shape[-2]}")
     if table.cos.ndim == 3 and table.cos.shape[0] != x.shape[0]:

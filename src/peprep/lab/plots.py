@@ -1,4 +1,4 @@
-"""Plots of lab results (matplotlib, Agg, Noto Sans CJK SC), shared by the CLI and experiments/figures."""
+"""Plots of lab results (drawn as every figure is: `peprep.figure_style`), shared by the CLI and experiments/figures."""
 
 from __future__ import annotations
 
@@ -30,14 +30,11 @@ def _save(fig, path: Path) -> None:
 def plot_extrapolation(results: dict, path: Path) -> None:
     """Left: perplexity against L_eval (log2 axis), Press et al. 2022 Fig. 1 style. Right: mean loss at each
     position (blocks of L_train/2 positions) inside the longest windows — where the models break."""
-    import matplotlib
+    from peprep.figure_style import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot(font_size=9)
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-    plt.rcParams.update({"font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"], "axes.unicode_minus": False,
-                         "font.size": 9})
     cfg = results["config"]
     values = [c["ppl"] for row in results["rows"] for c in results["eval"][row].values() if "ppl" in c]
     low, high = min(values) * 0.95, max(values) * 1.05
