@@ -88,7 +88,10 @@ class TinyLM(nn.Module):
         x = self.scheme.embed(self.embed(idx) * math.sqrt(self.cfg.d_model), positions)  # (B, T, C)
         bias = self.scheme.bias(t)
         if bias is not None:  # fold the causal mask into the additive bias: −inf above the diagonal
-            bias = bias.masked_fill(~causal_mask(t, t, device=idx.device), float("-inf"))
+            # (1, H, T, T), not (H, T, T): equal by broadcasting, but torch 2.13's CPU SDPA keeps a 4-D
+            # float mask on its fused flash kernel and sends a 3-D one to the unfused math path (≈ 3× slower
+            # for ALiBi at T = 1024, benchmarks/RESULTS.md).
+            bias = bias.masked_fill(~causal_mask(t, t, device=idx.device), float("-inf")).unsqueeze(0)
         for block in self.blocks:
             x = block(x, self.scheme, positions, bias)
         return self.head(self.ln_f(x))  # (B, T, V)
