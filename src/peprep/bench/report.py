@@ -14,7 +14,7 @@ ROPE_COPY_SHARE_TARGET = 30.0  # ... and at least 30% of the copy bandwidth
 # in the table).
 ROPE_MISS_REASONS = {
     "torch": (
-        "the compiled kernel was not in use (the backend column says why), so this ran on blocked torch ops. "
+        "the compiled kernel was not in use (the Backend line under the table says why), so this ran on blocked torch ops. "
         "torch has no bfloat16 complex type, so there each block of bfloat16 q/k is widened to float32 in a "
         "per-thread scratch, multiplied there and rounded back: three ops per block instead of float32's "
         "one, and torch.profiler puts about 60% of the time in the two conversions."

@@ -12,7 +12,8 @@ Families, one module each (the chapter that explains them in brackets):
 - `shaw`, `transformer_xl`, `t5_bias`, `deberta`, `tupe`, `alibi`, `kerple`, `sandwich`, `fire`,
   `cope` — relative encodings and attention biases [relative]
 - `rope`, `xpos` — rotary position embedding (both pair layouts, complex form, partial rotary) and
-  its decayed variant [rope]; `rope_fast` — the same rotation in place, for speed [engineering]
+  its decayed variant [rope]; `rope_fast` — the same rotation in place, for speed, on a small C
+  kernel that `rope_native` compiles on first use (`rope_kernel.c`) or on blocked torch ops [engineering]
 - `rope_scaling` — one registry of RoPE frequency variants: PI, NTK-aware, dynamic NTK, YaRN,
   LongRoPE, Llama 3.1 [extrapolation]
 - `sincos_2d`, `vit_resample`, `swin_bias`, `rope_2d`, `mrope` — vision and multimodal [vision]
