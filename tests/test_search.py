@@ -89,6 +89,12 @@ def test_parse_query_splits_runs_at_de_and_lowercases_words():
     assert [t.phrases for t in terms] == [(("rope",),), (("衰减",),)]
 
 
+def test_parse_query_reads_math_as_the_index_does():
+    """A pasted title with TeX asks for the symbols the index stores, not for `dots` or `theta` commands."""
+    words = [t.literals[0] for t in parse_query(r"从 $\{0,\dots,L-1\}$ 里抽", AliasTable([]))]
+    assert words == ["从", "0", "l", "1", "里抽"]  # without the pass: "dots" too, which no document holds
+
+
 def test_parse_query_expands_a_glossary_name_to_all_names_of_its_term():
     aliases = AliasTable([["旋转位置编码", "Rotary Position Embedding", "RoPE"]])
     terms = parse_query("rope 衰减", aliases)

@@ -192,7 +192,9 @@ def parse_query(query: str, aliases: AliasTable) -> list[Term]:
     """The AND-ed terms of a query; raises QueryError when it is too long, [] when it has no words."""
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(query)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    text = unicodedata.normalize("NFKC", query).lower()
+    # The same plain-text pass as the documents, so a pasted title with math ($\{0,\dots,L-1\}$) asks
+    # for what the index holds ("{0,…,l-1}"), not for the TeX command names.
+    text = unicodedata.normalize("NFKC", plain_text(query)).lower()
     terms: list[Term] = []
     for start, end, names in aliases.find(text):
         phrases = tuple(dict.fromkeys(tuple(phrase_tokens(n)) for n in names))
