@@ -14,8 +14,11 @@ Families, one module each (the chapter that explains them in brackets):
 - `rope`, `xpos` — rotary position embedding (both pair layouts, complex form, partial rotary) and
   its decayed variant [rope]; `rope_fast` — the same rotation in place, for speed, on a small C
   kernel that `rope_native` compiles on first use (`rope_kernel.c`) or on blocked torch ops [engineering]
+- `mla` — DeepSeek's Multi-head Latent Attention: low-rank KV compression, weight absorption and
+  the decoupled RoPE key shared by all heads [rope]
 - `rope_scaling` — one registry of RoPE frequency variants: PI, NTK-aware, dynamic NTK, YaRN,
   LongRoPE, Llama 3.1 [extrapolation]
+- `randomized_positions` — sorted random position ids for training (Ruoss et al. 2023) [extrapolation]
 - `sincos_2d`, `vit_resample`, `swin_bias`, `rope_2d`, `mrope` — vision and multimodal [vision]
 - `position_ids` — position ids for padded, decoding and packed batches [engineering]
 
