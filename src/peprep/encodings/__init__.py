@@ -19,7 +19,10 @@ Families, one module each (the chapter that explains them in brackets):
 - `rope_scaling` — one registry of RoPE frequency variants: PI, NTK-aware, dynamic NTK, YaRN,
   LongRoPE, Llama 3.1 [extrapolation]
 - `randomized_positions` — sorted random position ids for training (Ruoss et al. 2023) [extrapolation]
-- `sincos_2d`, `vit_resample`, `swin_bias`, `rope_2d`, `mrope` — vision and multimodal [vision]
+- `dual_chunk` — Dual Chunk Attention (An et al. 2024): the remapped intra / successive / inter-chunk
+  positions, DCA logits with RoPE and the log-sum-exp merge of its three pieces [extrapolation]
+- `sincos_2d`, `vit_resample`, `swin_bias`, `rope_2d`, `mrope`, `video_rope` — vision and multimodal
+  (`video_rope`: VideoRoPE's low-frequency time, diagonal layout and temporal spacing δ) [vision]
 - `position_ids` — position ids for padded, decoding and packed batches [engineering]
 
 Each module's docstring states its paper, formula and conventions, and a `Claims:` list naming the
