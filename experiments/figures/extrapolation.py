@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from peprep.encodings.dual_chunk import dca_pieces, dca_relative_positions
 from peprep.encodings.rope import inv_freq
 from peprep.encodings.rope_scaling import (
     Llama3Scaling,
@@ -100,15 +101,55 @@ def position_tricks_figure() -> None:
         ax.text(1, t - 3, f"最大 {float(rel[causal].max()):.1f}", color="white", fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.85, label="模型看到的相对位置")
     fig.suptitle(f"长度 {t} 的因果注意力里，每一对 (i, j) 用哪个相对位置（只改位置，不改频率）", fontsize=9)
-    fig.savefig(OUT / "extrapolation-position-tricks.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _save_tight(fig, "extrapolation-position-tricks.png")
+
+
+def dca_figure() -> None:
+    """Dual Chunk Attention: which piece each causal pair falls in, and the relative position RoPE sees."""
+    from matplotlib.colors import ListedColormap
+
+    t, c, s = 40, 16, 10
+    w = c - s  # the paper's choice of local window
+    plain = relative_positions(t).to(torch.float64)
+    dca = dca_relative_positions(t, s, w, c).to(torch.float64)
+    pieces = dca_pieces(t, s).to(torch.float64)
+    causal = plain >= 0
+    nan = torch.tensor(float("nan"), dtype=torch.float64)
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.9), constrained_layout=True)
+    ax = axes[0]
+    ax.imshow(torch.where(causal, pieces, nan).numpy(), cmap=ListedColormap(["#4c72b0", "#dd8452", "#8c8c8c"]),
+              vmin=-0.5, vmax=2.5)
+    ax.set_title(f"三块：块内 / 相邻块 / 更早的块（s = {s}）", fontsize=9)
+    for name, colour, y in (("块内（intra）", "#4c72b0", 0), ("相邻块（successive）", "#dd8452", 1),
+                            ("更早的块（inter）", "#8c8c8c", 2)):
+        ax.text(t - 1, 2 + 4 * y, name, color=colour, fontsize=8, ha="right")  # in the empty upper triangle
+    for k, (title, rel) in enumerate((("RoPE：i − j", plain), (f"DCA：c = {c}，w = c − s = {w}", dca)), start=1):
+        image = axes[k].imshow(torch.where(causal, rel, nan).numpy(), cmap="viridis", vmin=0, vmax=t - 1)
+        axes[k].set_title(title, fontsize=9)
+        axes[k].text(1, t - 3, f"最大 {float(rel[causal].max()):.0f}", color="white", fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("键 j")
+        for edge in range(s, t, s):  # chunk boundaries
+            ax.axhline(edge - 0.5, color="white", lw=0.6)
+            ax.axvline(edge - 0.5, color="white", lw=0.6)
+    axes[0].set_ylabel("查询 i")
+    fig.colorbar(image, ax=axes[1:], shrink=0.85, label="模型看到的相对位置")
+    fig.suptitle(f"DCA 把长度 {t} 的每一对 (i, j) 映射到预训练见过的相对位置 0 … {c - 1}；块内仍是真实距离", fontsize=9)
+    _save_tight(fig, "extrapolation-dca.png")
+
+
+def _save_tight(fig, name: str) -> None:
+    """PNG at dpi 110 with a tight bounding box, reduced to a 256-colour palette."""
     from PIL import Image
 
-    with Image.open(OUT / "extrapolation-position-tricks.png") as image_file:
-        image_file.convert("RGB").quantize(colors=256).save(OUT / "extrapolation-position-tricks.png", optimize=True)
+    fig.savefig(OUT / name, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    with Image.open(OUT / name) as image_file:
+        image_file.convert("RGB").quantize(colors=256).save(OUT / name, optimize=True)
 
 
 if __name__ == "__main__":
     lab_figure()
     frequency_scaling_figure()
     position_tricks_figure()
+    dca_figure()
