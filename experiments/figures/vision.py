@@ -22,9 +22,11 @@ from pathlib import Path
 
 import torch
 
-from peprep.encodings.mrope import Text, Vision, mrope_position_ids
+from peprep.encodings.mrope import Text, Vision, mrope_position_ids, section_axes
+from peprep.encodings.rope import inv_freq
 from peprep.encodings.rope_2d import axial_angles, init_mixed_frequencies, mixed_angles, score_map
 from peprep.encodings.sincos_2d import cosine_similarity_map, grid_coordinates, sincos_2d_grid
+from peprep.encodings.video_rope import videorope_axes
 from peprep.figure_style import pyplot
 
 plt = pyplot(font_size=9)
@@ -111,8 +113,48 @@ def mrope_ids() -> None:
     plt.close(fig)
 
 
+def videorope_frequencies() -> None:
+    """Which pair each id rotates (M-RoPE vs VideoRoPE, head dim 128, base 1e6), and the temporal score."""
+    base, head_dim = 1_000_000.0, 128
+    theta = inv_freq(head_dim, base)
+    wavelength = (2 * torch.pi / theta).to(F64)
+    schemes = (("M-RoPE（Qwen2-VL）", section_axes(head_dim)), ("VideoRoPE（LTA）", videorope_axes(head_dim)))
+    colours = {0: ("t（时间）", "#c44e52"), 1: ("h（行）", "#4c72b0"), 2: ("w（列）", "#55a868")}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.0, 3.4), gridspec_kw={"width_ratios": [1.35, 1]},
+                                   layout="constrained")
+    pair = torch.arange(head_dim // 2)
+    for row, (name, axes) in enumerate(schemes):
+        for axis, (label, colour) in colours.items():
+            chosen = axes == axis
+            ax1.scatter(pair[chosen], torch.full((int(chosen.sum()),), float(row)), c=colour, s=14, marker="s",
+                        label=label if row == 0 else None)
+    ax1.set_yticks([0, 1], [name for name, _ in schemes])
+    ax1.set_ylim(-0.5, 1.5)
+    ax1.invert_yaxis()
+    top = ax1.secondary_xaxis("top", functions=(lambda n: n, lambda n: n))
+    top.set_xticks([0, 16, 32, 48, 63],
+                   [f"{float(wavelength[n]):.3g}" if n else "2π" for n in (0, 16, 32, 48, 63)])
+    top.set_xlabel("该对的波长（位置编号数）")
+    ax1.set_xlabel(r"频率对 n（$\theta_n=(10^6)^{-2n/128}$，n 越大转得越慢）")
+    ax1.legend(fontsize=7, loc="center right")
+    ax1.set_title("每一对频率由哪个编号旋转（时间 16 对，h、w 各 24 对）")
+    delta = torch.arange(0, 401, dtype=F64)
+    for (name, axes), style in zip(schemes, ("-", "--")):
+        score = torch.cos(delta[:, None] * theta[axes == 0]).sum(-1)  # identical content, unit pairs
+        ax2.plot(delta, score, style, label=name)
+    ax2.axvline(2 * torch.pi * base ** (32 / 128), color="0.6", ls=":", lw=1)
+    ax2.text(206, 10.5, "198.7：V-NIAH-D\n干扰项的间隔", fontsize=7, color="0.4")
+    ax2.set_xlabel("两帧的时间编号差 Δt")
+    ax2.set_ylabel("时间那 16 对的分数 Σ cos(θ_n Δt)")
+    ax2.set_title("同一内容、只看时间维：M-RoPE 振荡，VideoRoPE 单调")
+    ax2.legend(fontsize=7)
+    fig.savefig(FIGURES / "vision-videorope-frequencies.png", dpi=DPI)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     FIGURES.mkdir(parents=True, exist_ok=True)
     sincos_similarity()
     rope2d_scores()
     mrope_ids()
+    videorope_frequencies()
