@@ -194,6 +194,10 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="contiguous float32 table"):
         apply_rotary_(torch.zeros(1, 1, 10, 8), RotaryTable.from_angles(torch.zeros(10, 4, dtype=torch.float64)),
                       backend="native")
+    with pytest.raises(ValueError, match="no backward"):  # gradients would silently skip the rotation
+        apply_rotary_(torch.zeros(1, 1, 10, 8, requires_grad=True), table)
+    with torch.no_grad():  # inference with parameters that require grad is fine
+        apply_rotary_(torch.zeros(1, 1, 10, 8, requires_grad=True), table)
     with pytest.raises(ValueError, match="differ in shape"):
         apply_rotary_(torch.zeros(1, 1, 10, 8), RotaryTable("interleaved", table.cos, table.sin[:5], table.rot))
 

@@ -229,6 +229,11 @@ def _call_each(group: list[tuple]) -> None:
 
 
 def _check(x: Tensor, table: RotaryTable, out: Tensor | None) -> None:
+    if torch.is_grad_enabled() and (x.requires_grad or (out is not None and out.requires_grad)):
+        # The compiled kernel writes through a raw pointer, which autograd never sees: backward would
+        # silently treat q as unrotated. Refuse, on both backends, rather than return wrong gradients.
+        raise ValueError("rope_fast has no backward (it rotates in place, invisibly to autograd): use "
+                         "rope.apply_rotary when gradients are needed, or call it under torch.no_grad()")
     if not x.dtype.is_floating_point:
         raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
     if x.ndim != 4:
