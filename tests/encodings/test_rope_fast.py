@@ -233,6 +233,23 @@ def test_a_built_kernel_is_reused_from_the_cache(fresh_native):
     assert library.stat().st_mtime_ns == built and rope_native.reason() == f"loaded from {library}"
 
 
+def test_a_compiler_that_refuses_the_optional_x86_flag_still_builds_the_kernel(fresh_native, monkeypatch, tmp_path):
+    import shutil
+
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        pytest.skip("no C compiler on this machine")
+    picky = tmp_path / "picky-cc"  # a compiler like clang on aarch64: rejects -mprefer-vector-width
+    picky.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in -mprefer-vector-width=*) exit 1;; esac; done\n'
+                     f'exec {gcc} "$@"\n')
+    picky.chmod(0o755)
+    monkeypatch.setenv("CC", str(picky))
+    assert rope_native.kernel("interleaved", "bfloat16") is not None, rope_native.reason()
+    x = randn(1, 2, 30, 16, dtype=torch.bfloat16)
+    ref = apply_rotary(x, *cos_sin(angles(torch.arange(30), inv_freq(16))))
+    assert torch.equal(apply_rotary_(x.clone(), RotaryTable.from_positions(torch.arange(30), 16), backend="native"), ref)
+
+
 @pytest.mark.parametrize("environment,why", [
     ({"PEPREP_NATIVE": "0"}, "disabled by PEPREP_NATIVE=0"),
     ({"CC": "false"}, "false failed on rope_kernel.c"),

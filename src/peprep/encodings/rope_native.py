@@ -27,7 +27,10 @@ import threading
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("rope_kernel.c")
-FLAGS = ("-O3", "-march=native", "-mprefer-vector-width=512", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")
+FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")
+# Tried first, dropped if the compiler refuses them (the vector-width hint is an x86 option; clang and
+# other targets reject it): the kernel is correct either way, only its speed differs.
+OPTIONAL_FLAGS = ("-mprefer-vector-width=512",)
 DTYPES = ("float32", "bfloat16")  # float16 stays on the torch path (rope_kernel.c says why)
 LAYOUTS = ("interleaved", "half")
 # x, heads, sb, sh, st, cos, sin, table_sb, half, row_begin, row_end, t_begin, t_end (rope_kernel.c)
@@ -70,14 +73,18 @@ def _build_and_open() -> tuple[ctypes.CDLL | None, str]:
     if compiler is None:
         return None, "no C compiler (cc or gcc) on PATH"
     source = SOURCE.read_bytes()
-    key = hashlib.sha256(b"\0".join([source, " ".join(FLAGS).encode(), compiler.encode(), _cpu_identity()]))
+    flags = " ".join(FLAGS + OPTIONAL_FLAGS).encode()
+    key = hashlib.sha256(b"\0".join([source, flags, compiler.encode(), _cpu_identity()]))
     path = _cache_dir() / f"rope_kernel-{key.hexdigest()[:16]}.so"
     if not path.exists():
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
         os.close(fd)
         try:
-            done = subprocess.run([compiler, *FLAGS, "-o", tmp, str(SOURCE)], capture_output=True, text=True)
-            if done.returncode:
+            for attempt in (FLAGS + OPTIONAL_FLAGS, FLAGS):
+                done = subprocess.run([compiler, *attempt, "-o", tmp, str(SOURCE)], capture_output=True, text=True)
+                if done.returncode == 0:
+                    break
+            else:
                 return None, f"{compiler} failed on {SOURCE.name}: {done.stderr.strip()[-500:]}"
             os.replace(tmp, path)
         finally:
